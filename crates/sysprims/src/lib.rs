@@ -1,0 +1,47 @@
+//! # sysprims
+//!
+//! Process primitives for supervisors, job runners, CI runners and test harnesses: know exactly
+//! who a PID is, and never mistake a newcomer that reused a PID for the process you meant.
+//!
+//! - [`get_process`]: one process, with a start time at clock-tick resolution and the
+//!   executable path, which together with the PID identify it.
+//! - [`ProcessIdentity`] and [`verify_identity`]: store who a PID was, ask later whether it
+//!   still is ([`IdentityCheck::Same`], [`IdentityCheck::Reused`] with the evidence, or
+//!   [`IdentityCheck::Gone`]).
+//! - [`snapshot`]: every process, filtered ([`ProcessFilter`]), sorted ([`SortKey`]), with CPU
+//!   rates sampled over an interval when asked.
+//! - [`descendants`]: a process's subtree.
+//!
+//! Every entry point validates PIDs first ([`Pid`]): 0, and anything above `i32::MAX` (which
+//! `kill(2)` would read as a process group, or as "every process"), are
+//! [`InvalidArgument`](ErrorCode::InvalidArgument) errors before any system call.
+//!
+//! ## Start times
+//!
+//! On Linux, `start_time_unix_ms` is the kernel's boot time (`btime`, whole seconds, the same
+//! anchor `ps` uses) plus the process's start in clock ticks after boot (10 ms). It is the
+//! same value on every read, from every process, so it can be compared with `!=`; it
+//! resolves processes started 10 ms apart; and it is within one second of the wall clock
+//! (the anchor drops the fraction of a second at which the machine booted).
+//!
+//! ## Platforms
+//!
+//! Linux is implemented (kernel 5.3+ for pidfds, 6.9+ for pidfs inodes; older kernels work
+//! with weaker identities). On other platforms every call returns
+//! [`NotSupported`](ErrorCode::NotSupported) for now.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod pid;
+pub mod process;
+mod sys;
+
+pub use error::{ErrorCode, Result, Subject, SysprimsError};
+pub use pid::{IntoPid, Pid};
+pub use process::{
+    IdentityCheck, PROCESS_SNAPSHOT_SCHEMA_ID, PROCESS_TREE_SCHEMA_ID, ProcessFilter,
+    ProcessIdentity, ProcessInfo, ProcessOptions, ProcessSnapshot, ProcessState, ProcessTree,
+    ReuseReason, SnapshotOptions, SortKey, TreeNode, descendants, get_process, get_process_with,
+    snapshot, verify_identity,
+};

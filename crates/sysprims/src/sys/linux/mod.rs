@@ -1,0 +1,205 @@
+//! The Linux backend: `/proc`, pidfds, clocks.
+
+pub(crate) mod clock;
+pub(crate) mod pidfd;
+pub(crate) mod procfs;
+pub(crate) mod users;
+
+/// The process facade the portable layer calls.
+pub(crate) mod process {
+    use std::sync::OnceLock;
+
+    pub(crate) use super::clock::ProcClock as Clock;
+    pub(crate) use super::procfs::read::{RawProcess, StatSummary};
+    pub(crate) use super::users::{UserCache, uid_for_name};
+
+    use super::pidfd::{self, Opened};
+    use super::procfs::read::{ProcReader, ReadParts, list_pids};
+    use crate::error::{ErrorCode, Result, SysprimsError};
+    use crate::pid::Pid;
+    use crate::process::{ProcessIdentity, ProcessInfo, ProcessOptions};
+
+    /// Listings smaller than this are read on the calling thread.
+    const PARALLEL_THRESHOLD: usize = 512;
+    /// More threads than this gain nothing: `/proc` reads contend in the kernel.
+    const MAX_THREADS: usize = 4;
+
+    /// Read one process, which must be a process and not a thread ID.
+    pub(crate) fn read_one(pid: Pid, options: ProcessOptions) -> Result<ProcessInfo> {
+        let clock = Clock::now();
+        let parts = ReadParts {
+            options,
+            require_process: true,
+        };
+        let mut raw = ProcReader::default().read_process(pid.get(), parts, &clock)?;
+        raw.info.user = UserCache::default().name(raw.info.uid);
+        Ok(raw.info)
+    }
+
+    /// Every PID now in the process table, ascending.
+    pub(crate) fn all_pids() -> Result<Vec<u32>> {
+        list_pids()
+    }
+
+    /// Read many processes (user names not yet filled in). Processes that exit while being
+    /// read, or that permission hides entirely, are skipped. Large listings are split across
+    /// threads, each with its own buffers; the result is in the order of `pids`.
+    pub(crate) fn read_many(pids: &[u32], options: ProcessOptions, clock: &Clock) -> Result<Vec<RawProcess>> {
+        let parts = ReadParts {
+            options,
+            require_process: false,
+        };
+        let threads = worker_count(pids.len());
+        if threads <= 1 {
+            return read_chunk(pids, parts, clock);
+        }
+        let chunk = pids.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let mut pending = Vec::with_capacity(threads);
+            let mut out = Vec::with_capacity(pids.len());
+            for part in pids.chunks(chunk) {
+                // A thread that cannot be started (RLIMIT_NPROC, memory) is no reason to fail:
+                // read that part here.
+                match std::thread::Builder::new()
+                    .name("sysprims-proc".into())
+                    .spawn_scoped(scope, move || read_chunk(part, parts, clock))
+                {
+                    Ok(handle) => pending.push(Ok(handle)),
+                    Err(_) => pending.push(Err(part)),
+                }
+            }
+            for item in pending {
+                let result = match item {
+                    Ok(handle) => handle.join().unwrap_or_else(|_| {
+                        Err(SysprimsError::Internal {
+                            message: "a /proc reader thread panicked".into(),
+                        })
+                    }),
+                    Err(part) => read_chunk(part, parts, clock),
+                };
+                out.extend(result?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn worker_count(n: usize) -> usize {
+        if n < PARALLEL_THRESHOLD {
+            return 1;
+        }
+        std::thread::available_parallelism()
+            .map(|p| p.get())
+            .unwrap_or(1)
+            .min(MAX_THREADS)
+            .min(n / (PARALLEL_THRESHOLD / 2))
+    }
+
+    fn read_chunk(pids: &[u32], parts: ReadParts, clock: &Clock) -> Result<Vec<RawProcess>> {
+        let mut reader = ProcReader::default();
+        let mut out = Vec::with_capacity(pids.len());
+        for &pid in pids {
+            match reader.read_process(pid, parts, clock) {
+                Ok(raw) => out.push(raw),
+                Err(e) if skippable(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Errors that mean "this process is not there for us": it exited mid-read, or
+    /// `hidepid` hides it.
+    fn skippable(e: &SysprimsError) -> bool {
+        matches!(e.code(), ErrorCode::NotFound | ErrorCode::PermissionDenied)
+    }
+
+    /// `stat` of every process: PIDs, parents, CPU ticks and start ticks.
+    pub(crate) fn summaries() -> Result<Vec<StatSummary>> {
+        summaries_of(&list_pids()?)
+    }
+
+    /// `stat` of these processes; those that do not exist are left out.
+    pub(crate) fn summaries_of(pids: &[u32]) -> Result<Vec<StatSummary>> {
+        let mut reader = ProcReader::default();
+        let mut out = Vec::with_capacity(pids.len());
+        for &pid in pids {
+            match reader.read_summary(pid) {
+                Ok(s) => out.push(s),
+                Err(e) if skippable(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The kernel's boot ID, which is fixed for the life of a boot.
+    pub(crate) fn boot_id() -> Option<String> {
+        static BOOT_ID: OnceLock<Option<String>> = OnceLock::new();
+        BOOT_ID
+            .get_or_init(|| {
+                std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                    .ok()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+            })
+            .clone()
+    }
+
+    /// Capture a process's identity: pidfd first, then `/proc`, then confirm through the pidfd
+    /// that the process had not been reaped (so the PID could not have been reused) before the
+    /// `/proc` reads.
+    pub(crate) fn capture_identity(pid: Pid) -> Result<ProcessIdentity> {
+        let pidfd = pidfd::open(pid)?;
+        let mut reader = ProcReader::default();
+        let dir = reader.open(pid.get())?;
+        let (start_ticks, exe_path) = reader.read_identity(&dir)?;
+        let pidfs_inode = match &pidfd {
+            Opened::Fd(fd) => {
+                if !fd.is_present()? {
+                    return Err(SysprimsError::process_not_found("capture identity", pid.get()));
+                }
+                fd.pidfs_inode()
+            }
+            Opened::Unsupported => {
+                // No pidfd to tell threads from processes: ask /proc.
+                read_one(pid, ProcessOptions::default())?;
+                None
+            }
+        };
+        let clock = Clock::now();
+        Ok(ProcessIdentity {
+            pid: dir.pid(),
+            start_time_unix_ms: clock.start_unix_ms(start_ticks),
+            start_time_boot_ticks: Some(start_ticks),
+            boot_id: boot_id(),
+            exe_path,
+            pidfs_inode,
+        })
+    }
+
+    /// A `ProcessInfo` with every field empty, for tests.
+    #[cfg(test)]
+    pub(crate) fn empty_info(pid: u32) -> ProcessInfo {
+        ProcessInfo {
+            pid,
+            ppid: 0,
+            pgid: 0,
+            sid: 0,
+            name: String::new(),
+            uid: 0,
+            user: None,
+            state: crate::process::ProcessState::Unknown,
+            kernel_thread: false,
+            cpu_percent: 0.0,
+            memory_kb: 0,
+            thread_count: 0,
+            elapsed_ms: 0,
+            start_time_unix_ms: None,
+            exe_path: None,
+            exe_deleted: false,
+            cmdline: Vec::new(),
+            cmdline_base64: None,
+            env: None,
+        }
+    }
+}

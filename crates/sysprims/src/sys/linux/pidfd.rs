@@ -1,0 +1,96 @@
+//! Process file descriptors (`pidfd_open(2)`), Linux 5.3+.
+//!
+//! A pidfd names one process for as long as the fd is open, whatever happens to its PID
+//! number. On Linux 6.9+ pidfds live on the `pidfs` filesystem, where each process has its own
+//! inode number that is never reused within a boot: the strongest identity the kernel offers.
+
+#![allow(unsafe_code)]
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use rustix::io::Errno;
+use rustix::process::{PidfdFlags, pidfd_open};
+
+use crate::error::{Result, Subject, SysprimsError};
+use crate::pid::Pid;
+
+/// `PIDFS_MAGIC` from `include/uapi/linux/magic.h`.
+const PIDFS_MAGIC: i64 = 0x5049_4446;
+
+/// An open pidfd.
+pub(crate) struct PidFd {
+    fd: OwnedFd,
+    pid: Pid,
+}
+
+/// What opening a pidfd found.
+pub(crate) enum Opened {
+    /// The process exists; here is its pidfd.
+    Fd(PidFd),
+    /// The kernel has no `pidfd_open` (before 5.3) or forbids it (seccomp): carry on without.
+    Unsupported,
+}
+
+/// [`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html).
+///
+/// # Errors
+/// [`NotFound`](crate::ErrorCode::NotFound) when no process has this PID, or when the PID is
+/// a thread that is not its process's main thread (`EINVAL`).
+pub(crate) fn open(pid: Pid) -> Result<Opened> {
+    let raw = rustix::process::Pid::from_raw(pid.as_raw()).expect("Pid is positive");
+    match pidfd_open(raw, PidfdFlags::empty()) {
+        Ok(fd) => Ok(Opened::Fd(PidFd { fd, pid })),
+        Err(Errno::SRCH) | Err(Errno::INVAL) => {
+            Err(SysprimsError::process_not_found("pidfd_open", pid.get()))
+        }
+        Err(Errno::NOSYS) | Err(Errno::PERM) | Err(Errno::ACCESS) => Ok(Opened::Unsupported),
+        Err(e) => Err(SysprimsError::from_errno(
+            "pidfd_open",
+            Subject::Process(pid.get()),
+            e.raw_os_error(),
+        )),
+    }
+}
+
+impl PidFd {
+    /// The pidfs inode number, on kernels where pidfds live on pidfs (6.9+). Older kernels
+    /// give every pidfd the same anonymous inode, which identifies nothing: `None` there.
+    pub(crate) fn pidfs_inode(&self) -> Option<u64> {
+        let fs = rustix::fs::fstatfs(&self.fd).ok()?;
+        #[allow(clippy::unnecessary_cast)]
+        if fs.f_type as i64 != PIDFS_MAGIC {
+            return None;
+        }
+        rustix::fs::fstat(&self.fd).ok().map(|st| st.st_ino)
+    }
+
+    /// Whether the process is still present, alive or zombie: `pidfd_send_signal(fd, 0)`.
+    ///
+    /// A zombie still holds its PID, so while this says yes the PID cannot have been reused.
+    /// `EPERM` (someone else's process) also proves it exists.
+    pub(crate) fn is_present(&self) -> Result<bool> {
+        // SAFETY: pidfd_send_signal with a valid fd, signal 0, no siginfo and no flags
+        // touches no memory of ours. rustix's wrapper cannot send signal 0.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.fd.as_raw_fd(),
+                0,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        if rc == 0 {
+            return Ok(true);
+        }
+        match Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)) {
+            Errno::SRCH => Ok(false),
+            Errno::PERM => Ok(true),
+            e => Err(SysprimsError::from_errno(
+                "pidfd_send_signal(0)",
+                Subject::Process(self.pid.get()),
+                e.raw_os_error(),
+            )),
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! `/proc`: pure parsers ([`parse`]) and the I/O around them ([`read`]).
+
+pub(crate) mod parse;
+pub(crate) mod read;
