@@ -1,1 +1,101 @@
-fn main() {}
+//! `sysprims`: process inspection for operators and scripts.
+//!
+//! A thin layer over the `sysprims` library: parse arguments, call the library, print a table
+//! or JSON. Exit codes: 0 success, 1 failure, 2 usage error. Nothing is written to stderr on
+//! success; a closed stdout (`| head`) ends the program quietly.
+
+mod args;
+mod descendants;
+mod output;
+mod pstat;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  sysprims pstat                          every process, as a table
+  sysprims pstat --json | jq .processes   every process, as JSON
+  sysprims pstat --name nginx --sort cpu  nginx processes, busiest first
+  sysprims pstat --sample 1s --top 5      the 5 busiest processes over one second
+  sysprims descendants 1234 --tree        the process tree under PID 1234
+
+Exit codes: 0 success, 1 failure (e.g. no such process), 2 usage error.";
+
+/// Process primitives: who a PID really is, and what runs below it.
+#[derive(Parser)]
+#[command(name = "sysprims", version, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Pstat(pstat::PstatArgs),
+    Descendants(descendants::DescendantsArgs),
+}
+
+/// Why a command did not succeed.
+pub enum Failure {
+    /// The library refused or failed.
+    Sysprims(sysprims::SysprimsError),
+    /// Writing the output failed.
+    Io(io::Error),
+    /// Some of the work failed; the messages have been printed. Exit 1.
+    Partial,
+}
+
+impl From<sysprims::SysprimsError> for Failure {
+    fn from(e: sysprims::SysprimsError) -> Self {
+        Failure::Sysprims(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+/// Print a diagnostic to stderr. A closed stderr is ignored: there is nowhere left to say it.
+pub fn warn(message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "sysprims: {message}");
+}
+
+/// Whether stderr is a terminal, for progress indicators.
+pub fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let result = match cli.command {
+        Command::Pstat(a) => pstat::run(a, &mut out),
+        Command::Descendants(a) => descendants::run(a, &mut out),
+    };
+    let result = result.and_then(|()| out.flush().map_err(Failure::Io));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): done, quietly. (Dropping `out` retries the flush
+        // and ignores its error.)
+        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Io(e)) => {
+            warn(format_args!("cannot write output: {e}"));
+            ExitCode::FAILURE
+        }
+        Err(Failure::Sysprims(e)) => {
+            let _ = out.flush();
+            warn(format_args!("{e}"));
+            match e.code() {
+                sysprims::ErrorCode::InvalidArgument => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
+        }
+        Err(Failure::Partial) => ExitCode::FAILURE,
+    }
+}
