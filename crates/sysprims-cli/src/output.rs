@@ -32,8 +32,8 @@ pub fn process_table<'a>(
             human_kb(p.memory_kb),
             human_elapsed(p.elapsed_ms),
             p.state.letter().to_string(),
-            p.name.clone(),
-            format!("{prefix}{}", command(p)),
+            printable(&p.name),
+            format!("{prefix}{}", printable(&command(p))),
         ]);
     }
     for index in [0, 1, 3, 4, 5] {
@@ -64,6 +64,14 @@ pub fn command(p: &ProcessInfo) -> String {
     } else {
         joined.to_string()
     }
+}
+
+/// Text safe for one table cell: control characters (newlines, tabs, escapes) become `?`, as
+/// `ps` shows them, so a hostile command line cannot forge rows or move the cursor.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// KiB as a short human size: `812K`, `12.4M`, `1.9G`.
@@ -103,6 +111,12 @@ pub fn human_elapsed(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_masked() {
+        assert_eq!(printable("a\nb\tc\u{1b}[2J"), "a?b?c?[2J");
+        assert_eq!(printable("caf\u{e9}"), "caf\u{e9}");
+    }
 
     #[test]
     fn human_units() {
