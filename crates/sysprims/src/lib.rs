@@ -35,6 +35,7 @@
 pub mod error;
 pub mod pid;
 pub mod process;
+pub mod schema;
 mod sys;
 
 pub use error::{ErrorCode, Result, Subject, SysprimsError};

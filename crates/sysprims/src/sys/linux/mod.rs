@@ -30,6 +30,7 @@ pub(crate) mod process {
         let parts = ReadParts {
             options,
             require_process: true,
+            settle_exec: true,
         };
         let mut raw = ProcReader::default().read_process(pid.get(), parts, &clock)?;
         raw.info.user = UserCache::default().name(raw.info.uid);
@@ -48,6 +49,7 @@ pub(crate) mod process {
         let parts = ReadParts {
             options,
             require_process: false,
+            settle_exec: false,
         };
         let threads = worker_count(pids.len());
         if threads <= 1 {

@@ -29,6 +29,9 @@ pub(crate) struct Stat<'a> {
     pub starttime: u64,
     /// (24) resident set size, pages.
     pub rss_pages: u64,
+    /// (49) end of the argument area; 0 while the process is part-way through `execve` (and
+    /// always 0 to readers without ptrace access). `None` on kernels before 3.5.
+    pub arg_end: Option<u64>,
 }
 
 /// `PF_KTHREAD` from `include/linux/sched.h`: the task is a kernel thread.
@@ -92,6 +95,8 @@ pub(crate) fn parse_stat(bytes: &[u8]) -> Result<Stat<'_>, ParseError> {
     } else {
         num(rss_field, "rss")?
     };
+    // Fields 25..=48, then arg_end.
+    let arg_end = fields.nth(49 - 25).and_then(parse_u64);
     Ok(Stat {
         pid: u32::try_from(pid).map_err(|_| ParseError("stat: pid out of range"))?,
         comm,
@@ -105,6 +110,7 @@ pub(crate) fn parse_stat(bytes: &[u8]) -> Result<Stat<'_>, ParseError> {
         num_threads: to_u32(num_threads, "stat: num_threads out of range")?,
         starttime,
         rss_pages,
+        arg_end,
     })
 }
 
@@ -221,6 +227,9 @@ mod tests {
         assert_eq!(s.num_threads, 1);
         assert_eq!(s.starttime, 8765432);
         assert_eq!(s.rss_pages, 1234);
+        assert_eq!(s.arg_end, Some(0));
+        let mid = b"5 (sh) R 1 5 5 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 3 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 140737 140800 140800 140900 0\n";
+        assert_eq!(parse_stat(mid).unwrap().arg_end, Some(140800));
     }
 
     #[test]

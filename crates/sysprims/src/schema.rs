@@ -1,0 +1,79 @@
+//! JSON Schemas for the JSON documents sysprims emits and accepts, generated from the Rust
+//! types so they cannot drift apart. The files under `schemas/` in the repository are these,
+//! written out; a test fails when they are stale (`SYSPRIMS_UPDATE_SCHEMAS=1 cargo test`
+//! rewrites them).
+
+use schemars::{JsonSchema, generate::SchemaSettings};
+use serde_json::Value;
+
+use crate::process::{
+    IdentityCheck, PROCESS_SNAPSHOT_SCHEMA_ID, PROCESS_TREE_SCHEMA_ID, ProcessFilter,
+    ProcessIdentity, ProcessSnapshot, ProcessTree, SnapshotOptions,
+};
+
+/// Base of every schema ID.
+pub const SCHEMA_BASE: &str = "https://sysprims.dev/schemas/";
+
+/// One schema.
+#[derive(Clone, Debug)]
+pub struct SchemaDocument {
+    /// File name under `schemas/`, e.g. `process-snapshot.v1.schema.json`.
+    pub file_name: &'static str,
+    /// The schema's `$id`; for documents that carry a `schema_id`, the same value.
+    pub id: String,
+    /// The schema.
+    pub schema: Value,
+}
+
+fn generate<T: JsonSchema>(name: &'static str, id: &str, document_id: bool) -> SchemaDocument {
+    let settings = SchemaSettings::draft2020_12();
+    let mut schema = settings.into_generator().into_root_schema_for::<T>().to_value();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("$id".into(), Value::String(id.to_string()));
+        if document_id
+            && let Some(prop) = object
+                .get_mut("properties")
+                .and_then(|p| p.get_mut("schema_id"))
+                .and_then(Value::as_object_mut)
+        {
+            prop.insert("const".into(), Value::String(id.to_string()));
+        }
+    }
+    SchemaDocument {
+        file_name: name,
+        id: id.to_string(),
+        schema,
+    }
+}
+
+/// Every schema, in a fixed order.
+pub fn all() -> Vec<SchemaDocument> {
+    vec![
+        generate::<ProcessSnapshot>(
+            "process-snapshot.v1.schema.json",
+            PROCESS_SNAPSHOT_SCHEMA_ID,
+            true,
+        ),
+        generate::<ProcessTree>("process-tree.v1.schema.json", PROCESS_TREE_SCHEMA_ID, true),
+        generate::<ProcessIdentity>(
+            "process-identity.v1.schema.json",
+            &format!("{SCHEMA_BASE}process-identity/v1.json"),
+            false,
+        ),
+        generate::<IdentityCheck>(
+            "identity-check.v1.schema.json",
+            &format!("{SCHEMA_BASE}identity-check/v1.json"),
+            false,
+        ),
+        generate::<ProcessFilter>(
+            "process-filter.v1.schema.json",
+            &format!("{SCHEMA_BASE}process-filter/v1.json"),
+            false,
+        ),
+        generate::<SnapshotOptions>(
+            "snapshot-options.v1.schema.json",
+            &format!("{SCHEMA_BASE}snapshot-options/v1.json"),
+            false,
+        ),
+    ]
+}
