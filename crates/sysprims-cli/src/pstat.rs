@@ -119,6 +119,7 @@ fn reason(e: sysprims::SysprimsError) -> String {
 
 pub fn run(a: PstatArgs, out: &mut impl Write) -> Result<(), Failure> {
     let pids: Vec<u32> = a.pid.into_iter().flatten().collect();
+    let valid = |raw: u32| sysprims::Pid::new(raw).expect("validated by the argument parser");
     let (name_contains, name_equals) = match (a.name, a.exact) {
         (Some(name), true) => (None, Some(name)),
         (name, _) => (name, None),
@@ -128,8 +129,8 @@ pub fn run(a: PstatArgs, out: &mut impl Write) -> Result<(), Failure> {
             name_contains,
             name_equals,
             user: a.user,
-            ppid: a.ppid,
-            pids: (!pids.is_empty()).then(|| pids.clone()),
+            ppid: a.ppid.map(valid),
+            pids: (!pids.is_empty()).then(|| pids.iter().copied().map(valid).collect()),
             state: a.state,
             cpu_above: a.cpu_above,
             memory_above_kb: a.memory_above,

@@ -33,9 +33,9 @@ pub struct ProcessFilter {
     /// The effective user, by name or by numeric UID.
     pub user: Option<String>,
     /// The parent PID.
-    pub ppid: Option<u32>,
+    pub ppid: Option<Pid>,
     /// Only these PIDs.
-    pub pids: Option<Vec<u32>>,
+    pub pids: Option<Vec<Pid>>,
     /// The scheduling state.
     pub state: Option<ProcessState>,
     /// CPU use above this percentage (lifetime average, or the sampled rate when sampling).
@@ -58,28 +58,20 @@ impl ProcessFilter {
     /// Check every value, as [`snapshot`] does before reading anything.
     ///
     /// # Errors
-    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming the bad value: an invalid
-    /// PID or PPID, a negative or non-finite CPU percentage, an unknown user.
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming the bad value: a negative
+    /// or non-finite CPU percentage, an unknown user. (PIDs are [`Pid`]s, valid by
+    /// construction; JSON input with an invalid PID fails to deserialize.)
     pub fn validate(&self) -> Result<()> {
         self.compile().map(|_| ())
     }
 
     pub(crate) fn compile(&self) -> Result<CompiledFilter> {
-        let pids = match &self.pids {
-            Some(list) => {
-                let mut checked = Vec::with_capacity(list.len());
-                for &raw in list {
-                    checked.push(Pid::new(raw)?.get());
-                }
-                checked.sort_unstable();
-                checked.dedup();
-                Some(checked)
-            }
-            None => None,
-        };
-        if let Some(ppid) = self.ppid {
-            Pid::new(ppid).map_err(|e| rename(e, "parent PID"))?;
-        }
+        let pids = self.pids.as_ref().map(|list| {
+            let mut raw: Vec<u32> = list.iter().map(|p| p.get()).collect();
+            raw.sort_unstable();
+            raw.dedup();
+            raw
+        });
         if let Some(cpu) = self.cpu_above
             && (!cpu.is_finite() || cpu < 0.0)
         {
@@ -98,15 +90,6 @@ impl ProcessFilter {
             uid,
             pids,
         })
-    }
-}
-
-fn rename(e: SysprimsError, what: &'static str) -> SysprimsError {
-    match e {
-        SysprimsError::InvalidArgument { value, reason, .. } => {
-            SysprimsError::InvalidArgument { what, value, reason }
-        }
-        other => other,
     }
 }
 
@@ -137,7 +120,7 @@ impl CompiledFilter {
         {
             return false;
         }
-        if f.ppid.is_some_and(|ppid| p.ppid != ppid)
+        if f.ppid.is_some_and(|ppid| p.ppid != ppid.get())
             || self.uid.is_some_and(|uid| p.uid != uid)
             || f.state.is_some_and(|state| p.state != state)
             || f.cpu_above.is_some_and(|cpu| p.cpu_percent <= cpu)
@@ -373,6 +356,10 @@ mod tests {
         p
     }
 
+    fn pid(raw: u32) -> Pid {
+        Pid::new(raw).unwrap()
+    }
+
     fn compiled(f: ProcessFilter) -> CompiledFilter {
         f.compile().unwrap()
     }
@@ -411,21 +398,22 @@ mod tests {
         assert!(!m(ProcessFilter { memory_above_kb: Some(2048), ..Default::default() }));
         assert!(m(ProcessFilter { running_for_ms: Some(60_000), ..Default::default() }));
         assert!(!m(ProcessFilter { running_for_ms: Some(60_001), ..Default::default() }));
-        assert!(m(ProcessFilter { ppid: Some(7), ..Default::default() }));
-        assert!(!m(ProcessFilter { ppid: Some(8), ..Default::default() }));
+        assert!(m(ProcessFilter { ppid: Some(pid(7)), ..Default::default() }));
+        assert!(!m(ProcessFilter { ppid: Some(pid(8)), ..Default::default() }));
         assert!(m(ProcessFilter { user: Some("1000".into()), ..Default::default() }));
         assert!(!m(ProcessFilter { user: Some("root".into()), ..Default::default() }));
-        assert!(m(ProcessFilter { pids: Some(vec![3, 10]), ..Default::default() }));
-        assert!(!m(ProcessFilter { pids: Some(vec![3]), ..Default::default() }));
+        assert!(m(ProcessFilter { pids: Some(vec![pid(3), pid(10)]), ..Default::default() }));
+        assert!(!m(ProcessFilter { pids: Some(vec![pid(3)]), ..Default::default() }));
         assert!(!m(ProcessFilter { state: Some(ProcessState::Zombie), ..Default::default() }));
     }
 
     #[test]
     fn bad_filter_values_are_named() {
         let err = |f: ProcessFilter| f.validate().unwrap_err().to_string();
-        assert!(err(ProcessFilter { pids: Some(vec![1, 0]), ..Default::default() }).contains("\"0\""));
-        assert!(err(ProcessFilter { pids: Some(vec![u32::MAX]), ..Default::default() }).contains("kill(-1"));
-        assert!(err(ProcessFilter { ppid: Some(0), ..Default::default() }).contains("parent PID"));
+        let json = |text: &str| serde_json::from_str::<ProcessFilter>(text).unwrap_err().to_string();
+        assert!(json(r#"{"pids": [1, 0]}"#).contains("PID 0"));
+        assert!(json(r#"{"pids": [4294967295]}"#).contains("kill(-1"));
+        assert!(json(r#"{"ppid": -1}"#).contains("every process"));
         assert!(err(ProcessFilter { cpu_above: Some(-1.0), ..Default::default() }).contains("-1"));
         assert!(err(ProcessFilter { cpu_above: Some(f64::NAN), ..Default::default() }).contains("NaN"));
         assert!(err(ProcessFilter { user: Some("no-such-user-xyz".into()), ..Default::default() }).contains("no-such-user-xyz"));

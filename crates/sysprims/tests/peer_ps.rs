@@ -1,0 +1,145 @@
+//! sysprims against `ps` (procps), side by side, on every process of this machine.
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::Command;
+
+use common::{Group, have, require};
+use sysprims::{ProcessInfo, SnapshotOptions, get_process, snapshot};
+
+/// Run `ps` with `args`, return (pid, rest of the line) for each line.
+fn ps(args: &[&str]) -> HashMap<u32, String> {
+    let out = Command::new("ps")
+        .args(args)
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C")
+        .output()
+        .expect("run ps");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let (pid, rest) = line.split_once(' ').unwrap_or((line, ""));
+            Some((pid.parse().ok()?, rest.trim_start().to_string()))
+        })
+        .collect()
+}
+
+/// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// `ps -o lstart` in the C locale and UTC ("Thu Nov 26 10:55:51 2026") as Unix seconds.
+fn parse_lstart(text: &str) -> u64 {
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == f[1])
+        .expect("month") as i64
+        + 1;
+    let day: i64 = f[2].parse().unwrap();
+    let hms: Vec<i64> = f[3].split(':').map(|x| x.parse().unwrap()).collect();
+    let year: i64 = f[4].parse().unwrap();
+    (days_from_civil(year, month, day) * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2]) as u64
+}
+
+#[test]
+fn lstart_parser() {
+    assert_eq!(parse_lstart("Thu Jan  1 00:00:00 1970"), 0);
+    assert_eq!(parse_lstart("Thu Nov 26 10:55:51 2026"), 1_795_690_551);
+}
+
+fn listing() -> HashMap<u32, ProcessInfo> {
+    snapshot(&SnapshotOptions::default())
+        .unwrap()
+        .processes
+        .into_iter()
+        .map(|p| (p.pid, p))
+        .collect()
+}
+
+#[test]
+fn start_times_are_stable_and_agree_with_ps_lstart() {
+    if !require("ps(1)", have("ps")) {
+        return;
+    }
+    let first = listing();
+    let lstart = ps(&["-eo", "pid=,lstart="]);
+    let second = listing();
+    let mut compared = 0;
+    for (pid, a) in &first {
+        let (Some(b), Some(ps_start)) = (second.get(pid), lstart.get(pid)) else {
+            continue; // exited between the reads
+        };
+        if a.start_time_unix_ms != b.start_time_unix_ms {
+            panic!("PID {pid}: start time moved between two reads: {:?} then {:?}", a.start_time_unix_ms, b.start_time_unix_ms);
+        }
+        let ours = a.start_time_unix_ms.expect("Linux always has a start time");
+        let theirs = parse_lstart(ps_start);
+        // Same anchor (btime) and same ticks: ps's whole second is ours, truncated.
+        assert!(
+            ours / 1000 == theirs,
+            "PID {pid}: ours {ours} ms, ps says {theirs} s"
+        );
+        compared += 1;
+    }
+    assert!(compared >= first.len() / 2, "compared {compared} of {}", first.len());
+}
+
+#[test]
+fn names_users_parents_and_command_lines_agree_with_ps() {
+    if !require("ps(1)", have("ps")) {
+        return;
+    }
+    // Children with command lines we know, beside everything else on the machine.
+    let _a = Group::spawn(&["sleep", "1000"]);
+    let _b = Group::spawn(&["sh", "-c", "read line", "argv-zero", "two words", "--flag=x"]);
+    let ours = listing();
+    let ids = ps(&["-eo", "pid=,ppid=,uid=,user:64="]);
+    let comms = ps(&["-eo", "pid=,comm:64="]);
+    let args = ps(&["-eww", "-o", "pid=,args="]);
+
+    let mut agreed = 0;
+    let mut changed = 0;
+    for (pid, p) in &ours {
+        let (Some(id), Some(comm), Some(arg)) = (ids.get(pid), comms.get(pid), args.get(pid)) else {
+            continue;
+        };
+        if p.kernel_thread && p.name.starts_with("kworker/") {
+            // Workqueue threads are renamed for each work item they pick up, so three ps
+            // calls see three names: nothing stable to compare.
+            continue;
+        }
+        let f: Vec<&str> = id.split_whitespace().collect();
+        let theirs = (f[0].parse::<u32>().unwrap(), f[1].parse::<u32>().unwrap(), f[2].to_string(), comm.clone(), arg.trim_end().to_string());
+        let mine = |p: &ProcessInfo| {
+            let cmd = if p.cmdline.is_empty() {
+                format!("[{}]", p.name)
+            } else {
+                p.cmdline.join(" ").trim_end().to_string()
+            };
+            (p.ppid, p.uid, p.user.clone().unwrap_or_else(|| p.uid.to_string()), p.name.clone(), cmd)
+        };
+        if mine(p) == theirs {
+            agreed += 1;
+            continue;
+        }
+        // The process may have exec'd, been renamed or re-parented between our read and
+        // ps's: then a fresh read agrees with ps, or the process is gone.
+        match get_process(*pid) {
+            Ok(now) if mine(&now) == theirs => changed += 1,
+            Err(_) => changed += 1,
+            Ok(now) => panic!("PID {pid}: sysprims {:?} vs ps {:?}", mine(&now), theirs),
+        }
+    }
+    assert!(agreed >= 3, "agreed {agreed}, changed {changed}");
+    assert!(changed * 20 <= agreed, "too many changed: {changed} vs {agreed} agreed");
+}
