@@ -56,7 +56,7 @@ const USAGE: &str = "\
 usage: sysprims-bench [--sizes N,N,...] [--runs N] [--warmup N] [--sysprims PATH]
 
   --sizes     target numbers of processes in /proc, ascending (default 2000,10000)
-  --runs      measured runs of each command at each size (default 15)
+  --runs      measured runs of each command at each size (default 21)
   --warmup    unmeasured runs of each command first (default 3)
   --sysprims  the sysprims binary (default: next to this binary)";
 
@@ -82,7 +82,7 @@ fn main() {
 fn parse_args(mut args: impl Iterator<Item = OsString>) -> Result<Config, String> {
     let mut config = Config {
         sizes: vec![2000, 10_000],
-        runs: 15,
+        runs: 21,
         warmup: 3,
         sysprims: default_sysprims(),
     };
@@ -214,10 +214,7 @@ fn run(config: &Config) -> Result<(), String> {
         let current = proc_pids().len();
         let need = size.saturating_sub(current);
         if let Err(why) = room_for(need) {
-            println!(
-                "== about {} processes: SKIPPED, {why}",
-                thousands(size)
-            );
+            println!("== about {} processes: SKIPPED, {why}", thousands(size));
             continue;
         }
         match herd.grow(need) {
@@ -339,13 +336,18 @@ fn peer_lib() -> std::io::Result<LibRun> {
 }
 
 fn print_size(r: &SizeResult, before: usize, after: usize) {
-    let row = |label: &str, ours: String, peer: String, ratio: f64, target: String, pass: Option<bool>| {
+    let row = |label: &str,
+               ours: String,
+               peer: String,
+               ratio: f64,
+               target: String,
+               pass: Option<bool>| {
         let verdict = match pass {
             Some(true) => "PASS",
             Some(false) => "FAIL",
             None => "info",
         };
-        println!("  {label:<44} {ours:>10} {peer:>10} {ratio:>7.2}  {target:<15} {verdict}");
+        println!("  {label:<48} {ours:>10} {peer:>10} {ratio:>7.2}  {target:<15} {verdict}");
     };
     println!(
         "   /proc had {} processes before these measurements, {} after",
@@ -353,11 +355,14 @@ fn print_size(r: &SizeResult, before: usize, after: usize) {
         thousands(after)
     );
     println!(
-        "  {:<44} {:>10} {:>10} {:>7}  {:<15} result",
+        "  {:<48} {:>10} {:>10} {:>7}  {:<15} result",
         "measure (ours vs peer)", "ours", "peer", "ratio", "target"
     );
 
-    let (ow, pw) = (median_of(&r.ours_cli, |x| x.wall), median_of(&r.peer_cli, |x| x.wall));
+    let (ow, pw) = (
+        median_of(&r.ours_cli, |x| x.wall),
+        median_of(&r.peer_cli, |x| x.wall),
+    );
     let ratio = secs(ow) / secs(pw);
     row(
         "a  wall: sysprims pstat --json vs ps -eo",
@@ -367,7 +372,10 @@ fn print_size(r: &SizeResult, before: usize, after: usize) {
         format!("<= {TARGET_CLI_RATIO:.2}"),
         Some(ratio <= TARGET_CLI_RATIO),
     );
-    let (oc, pc) = (median_of(&r.ours_cli, |x| x.cpu), median_of(&r.peer_cli, |x| x.cpu));
+    let (oc, pc) = (
+        median_of(&r.ours_cli, |x| x.cpu),
+        median_of(&r.peer_cli, |x| x.cpu),
+    );
     row(
         "a  CPU (user+sys): same commands",
         ms(oc),
@@ -377,7 +385,10 @@ fn print_size(r: &SizeResult, before: usize, after: usize) {
         None,
     );
 
-    let (ow, pw) = (median_of(&r.ours_lib, |x| x.wall), median_of(&r.peer_lib, |x| x.wall));
+    let (ow, pw) = (
+        median_of(&r.ours_lib, |x| x.wall),
+        median_of(&r.peer_lib, |x| x.wall),
+    );
     let ratio = secs(ow) / secs(pw);
     row(
         "b  wall: snapshot() vs procfs stat+cmdline+exe",
@@ -387,7 +398,10 @@ fn print_size(r: &SizeResult, before: usize, after: usize) {
         format!("<= {TARGET_LIB_RATIO:.2}"),
         Some(ratio <= TARGET_LIB_RATIO),
     );
-    let (oc, pc) = (median_of(&r.ours_lib, |x| x.cpu), median_of(&r.peer_lib, |x| x.cpu));
+    let (oc, pc) = (
+        median_of(&r.ours_lib, |x| x.cpu),
+        median_of(&r.peer_lib, |x| x.cpu),
+    );
     row(
         "b  CPU (all threads): same calls",
         ms(oc),
@@ -478,9 +492,32 @@ fn print_scaling(results: &[SizeResult]) {
             median_of(&first.peer_lib, |x| x.wall),
             median_of(&later.peer_lib, |x| x.wall),
         );
-        let ratio = |o: &[Run], p: &[Run]| secs(median_of(o, |x| x.wall)) / secs(median_of(p, |x| x.wall));
-        let lib_ratio =
-            |o: &[LibRun], p: &[LibRun]| secs(median_of(o, |x| x.wall)) / secs(median_of(p, |x| x.wall));
+        println!("  per process, median CPU (user+sys, all threads)");
+        time_row(
+            "a  ours: sysprims pstat --json",
+            median_of(&first.ours_cli, |x| x.cpu),
+            median_of(&later.ours_cli, |x| x.cpu),
+        );
+        time_row(
+            "a  peer: ps -eo ...",
+            median_of(&first.peer_cli, |x| x.cpu),
+            median_of(&later.peer_cli, |x| x.cpu),
+        );
+        time_row(
+            "b  ours: snapshot()",
+            median_of(&first.ours_lib, |x| x.cpu),
+            median_of(&later.ours_lib, |x| x.cpu),
+        );
+        time_row(
+            "b  peer: procfs",
+            median_of(&first.peer_lib, |x| x.cpu),
+            median_of(&later.peer_lib, |x| x.cpu),
+        );
+        let ratio =
+            |o: &[Run], p: &[Run]| secs(median_of(o, |x| x.wall)) / secs(median_of(p, |x| x.wall));
+        let lib_ratio = |o: &[LibRun], p: &[LibRun]| {
+            secs(median_of(o, |x| x.wall)) / secs(median_of(p, |x| x.wall))
+        };
         println!(
             "  ratio a (target <= {TARGET_CLI_RATIO:.2}): {:.2} -> {:.2};  ratio b (target <= {TARGET_LIB_RATIO:.2}): {:.2} -> {:.2}",
             ratio(&first.ours_cli, &first.peer_cli),
@@ -491,14 +528,21 @@ fn print_scaling(results: &[SizeResult]) {
         let added = later.procs.saturating_sub(first.procs).max(1) as f64;
         let mem_row = |label: &str, lo: u64, hi: u64| {
             println!(
-                "  {label:<34} {:>12} {:>12} {:>11.2}x {:>9.0} B per added process",
+                "  {label:<34} {:>12} {:>12} {:>11.2}x {:>8.0} B/proc",
                 mib(lo),
                 mib(hi),
                 hi as f64 / lo.max(1) as f64,
                 (hi as f64 - lo as f64) * 1024.0 / added
             );
         };
-        println!("  {:<34}", "max RSS");
+        println!(
+            "  {:<34} {:>12} {:>12} {:>12} {:>12}",
+            "max RSS",
+            format!("at {}", thousands(first.procs)),
+            format!("at {}", thousands(later.procs)),
+            "grew",
+            "marginal"
+        );
         mem_row(
             "c  ours: sysprims pstat --json",
             max_rss(&first.ours_cli),
@@ -523,7 +567,9 @@ fn room_for(need: usize) -> Result<(), String> {
         .and_then(|f| f.split('/').nth(1)?.parse::<usize>().ok())
         .unwrap_or(0);
     // PIDs below 300 are not handed out again once the PID counter wraps.
-    let pid_max: usize = read_trim("/proc/sys/kernel/pid_max").parse().unwrap_or(32768);
+    let pid_max: usize = read_trim("/proc/sys/kernel/pid_max")
+        .parse()
+        .unwrap_or(32768);
     let pid_room = pid_max.saturating_sub(300 + tasks + PID_MARGIN);
     if need > pid_room {
         return Err(format!(
@@ -653,7 +699,8 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        let left = digits.len() - i;
+        if i > 0 && left / 3 * 3 == left {
             out.push(',');
         }
         out.push(c);

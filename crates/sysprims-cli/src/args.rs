@@ -150,7 +150,11 @@ mod tests {
         assert!(duration("s").is_err());
         assert!(duration("1..2").is_err());
         assert!(duration("1e400").is_err());
-        assert!(duration("99999999999999999999999d").unwrap_err().contains("too large"));
+        assert!(
+            duration("99999999999999999999999d")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 
     #[test]

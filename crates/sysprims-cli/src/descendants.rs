@@ -53,7 +53,9 @@ pub fn run(a: DescendantsArgs, out: &mut impl Write) -> Result<(), Failure> {
     };
     output::process_table(
         out,
-        prefixes.into_iter().zip(tree.nodes.iter().map(|n| &n.process)),
+        prefixes
+            .into_iter()
+            .zip(tree.nodes.iter().map(|n| &n.process)),
     )?;
     Ok(())
 }
@@ -117,6 +119,9 @@ mod tests {
         // └─ b
         //    └─ b1
         let got = tree_prefixes(&nodes(&[0, 1, 2, 2, 3, 1, 2]));
-        assert_eq!(got, ["", "├─ ", "│  ├─ ", "│  └─ ", "│     └─ ", "└─ ", "   └─ "]);
+        assert_eq!(
+            got,
+            ["", "├─ ", "│  ├─ ", "│  └─ ", "│     └─ ", "└─ ", "   └─ "]
+        );
     }
 }

@@ -134,15 +134,15 @@ pub fn run(a: PstatArgs, out: &mut impl Write) -> Result<(), Failure> {
             state: a.state,
             cpu_above: a.cpu_above,
             memory_above_kb: a.memory_above,
-            running_for_ms: a.running_for.map(|d| d.as_millis().min(u128::from(u64::MAX)) as u64),
+            running_for_ms: a
+                .running_for
+                .map(|d| d.as_millis().min(u128::from(u64::MAX)) as u64),
         },
         sort: a.sort,
         reverse: a.reverse,
         limit: a.top,
         cpu_sample_ms: a.sample.map(|d| d.as_millis().max(1) as u64),
-        process: ProcessOptions {
-            include_env: a.env,
-        },
+        process: ProcessOptions { include_env: a.env },
     };
     options.filter.validate()?;
 

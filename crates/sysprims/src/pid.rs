@@ -100,19 +100,17 @@ impl Pid {
             }
         }
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SysprimsError::invalid(
-                "PID",
-                text,
-                "not a decimal number",
-            ));
+            return Err(SysprimsError::invalid("PID", text, "not a decimal number"));
         }
         match digits.parse::<u64>() {
             Ok(n) if n <= u64::from(u32::MAX) => Pid::new(n as u32).map_err(|e| match e {
-                SysprimsError::InvalidArgument { what, reason, .. } => SysprimsError::InvalidArgument {
-                    what,
-                    value: text.to_string(),
-                    reason,
-                },
+                SysprimsError::InvalidArgument { what, reason, .. } => {
+                    SysprimsError::InvalidArgument {
+                        what,
+                        value: text.to_string(),
+                        reason,
+                    }
+                }
                 other => other,
             }),
             _ => Err(SysprimsError::invalid(

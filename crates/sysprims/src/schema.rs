@@ -27,7 +27,10 @@ pub struct SchemaDocument {
 
 fn generate<T: JsonSchema>(name: &'static str, id: &str, document_id: bool) -> SchemaDocument {
     let settings = SchemaSettings::draft2020_12();
-    let mut schema = settings.into_generator().into_root_schema_for::<T>().to_value();
+    let mut schema = settings
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value();
     if let Some(object) = schema.as_object_mut() {
         object.insert("$id".into(), Value::String(id.to_string()));
         if document_id

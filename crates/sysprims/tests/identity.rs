@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Group, require, is_root, have, wait_exit_keep_zombie};
+use common::{Group, have, is_root, require, wait_exit_keep_zombie};
 use sysprims::{IdentityCheck, ProcessIdentity, ReuseReason, get_process, verify_identity};
 
 #[test]
@@ -13,8 +13,14 @@ fn a_live_process_is_the_same() {
     let child = Group::spawn(&["sleep", "1000"]);
     let id = ProcessIdentity::of(child.pid).unwrap();
     assert_eq!(id.pid, child.pid);
-    assert_eq!(id.exe_path.as_deref(), get_process(child.pid).unwrap().exe_path.as_deref());
-    assert_eq!(id.start_time_unix_ms, get_process(child.pid).unwrap().start_time_unix_ms);
+    assert_eq!(
+        id.exe_path.as_deref(),
+        get_process(child.pid).unwrap().exe_path.as_deref()
+    );
+    assert_eq!(
+        id.start_time_unix_ms,
+        get_process(child.pid).unwrap().start_time_unix_ms
+    );
     assert!(id.start_time_boot_ticks.is_some());
     assert!(id.boot_id.is_some());
     assert_eq!(verify_identity(&id).unwrap(), IdentityCheck::Same);
@@ -35,7 +41,11 @@ fn pidfs_inode_is_captured_where_the_kernel_has_pidfs() {
     if (major, minor) >= (6, 9) {
         assert!(id.pidfs_inode.is_some(), "kernel {release} has pidfs");
     }
-    assert_eq!(ProcessIdentity::of(std::process::id()).unwrap(), id, "stable across captures");
+    assert_eq!(
+        ProcessIdentity::of(std::process::id()).unwrap(),
+        id,
+        "stable across captures"
+    );
 }
 
 #[test]
@@ -67,14 +77,18 @@ fn a_different_start_time_or_exe_is_reuse() {
     earlier.start_time_boot_ticks = earlier.start_time_boot_ticks.map(|t| t - 1);
     assert!(matches!(
         verify_identity(&earlier).unwrap(),
-        IdentityCheck::Reused { reason: ReuseReason::StartTimeMismatch { .. } }
+        IdentityCheck::Reused {
+            reason: ReuseReason::StartTimeMismatch { .. }
+        }
     ));
 
     let mut other_exe = id.clone();
     other_exe.exe_path = Some("/usr/bin/something-else".into());
     assert!(matches!(
         verify_identity(&other_exe).unwrap(),
-        IdentityCheck::Reused { reason: ReuseReason::ExePathChanged { .. } }
+        IdentityCheck::Reused {
+            reason: ReuseReason::ExePathChanged { .. }
+        }
     ));
 
     if let Some(inode) = id.pidfs_inode {
@@ -82,7 +96,9 @@ fn a_different_start_time_or_exe_is_reuse() {
         other_inode.pidfs_inode = Some(inode + 1);
         assert!(matches!(
             verify_identity(&other_inode).unwrap(),
-            IdentityCheck::Reused { reason: ReuseReason::PidfsInodeMismatch { .. } }
+            IdentityCheck::Reused {
+                reason: ReuseReason::PidfsInodeMismatch { .. }
+            }
         ));
     }
 }
@@ -105,7 +121,11 @@ fn pidns_reuse_scenario() {
         let mut old = Group::spawn(&["sleep", "1000"]);
         let stored = ProcessIdentity::of(old.pid).unwrap();
         // The seed-style record: just the start time in Unix ms and the exe path.
-        let seed = ProcessIdentity::from_parts(stored.pid, stored.start_time_unix_ms, stored.exe_path.clone());
+        let seed = ProcessIdentity::from_parts(
+            stored.pid,
+            stored.start_time_unix_ms,
+            stored.exe_path.clone(),
+        );
         old.kill();
         assert_eq!(verify_identity(&stored).unwrap(), IdentityCheck::Gone);
 
@@ -113,23 +133,35 @@ fn pidns_reuse_scenario() {
         std::thread::sleep(std::time::Duration::from_millis(50));
         std::fs::write("/proc/sys/kernel/ns_last_pid", (stored.pid - 1).to_string()).unwrap();
         let newcomer = Group::spawn(&["sleep", "1000"]);
-        assert_eq!(newcomer.pid, stored.pid, "round {round}: ns_last_pid did not force reuse");
+        assert_eq!(
+            newcomer.pid, stored.pid,
+            "round {round}: ns_last_pid did not force reuse"
+        );
 
         match verify_identity(&stored).unwrap() {
             IdentityCheck::Reused { .. } => detected_full += 1,
             other => panic!("round {round}: full identity says {other:?} for a reused PID"),
         }
         match verify_identity(&seed).unwrap() {
-            IdentityCheck::Reused { reason: ReuseReason::StartTimeMismatch { .. } } => detected_by_start_time += 1,
+            IdentityCheck::Reused {
+                reason: ReuseReason::StartTimeMismatch { .. },
+            } => detected_by_start_time += 1,
             other => panic!("round {round}: start time alone says {other:?} 50 ms later"),
         }
         // Positive control: the newcomer's own identity is the same.
-        if verify_identity(&ProcessIdentity::of(newcomer.pid).unwrap()).unwrap() == IdentityCheck::Same {
+        if verify_identity(&ProcessIdentity::of(newcomer.pid).unwrap()).unwrap()
+            == IdentityCheck::Same
+        {
             same_for_newcomer += 1;
         }
     }
-    println!("REUSE-RESULT full={detected_full} start_time={detected_by_start_time} control={same_for_newcomer} rounds={ROUNDS}");
-    assert_eq!((detected_full, detected_by_start_time, same_for_newcomer), (ROUNDS, ROUNDS, ROUNDS));
+    println!(
+        "REUSE-RESULT full={detected_full} start_time={detected_by_start_time} control={same_for_newcomer} rounds={ROUNDS}"
+    );
+    assert_eq!(
+        (detected_full, detected_by_start_time, same_for_newcomer),
+        (ROUNDS, ROUNDS, ROUNDS)
+    );
 
     // Immediate reuse, within the same clock tick: only the pidfs inode can tell.
     let mut old = Group::spawn(&["sleep", "1000"]);
@@ -139,15 +171,20 @@ fn pidns_reuse_scenario() {
     let newcomer = Group::spawn(&["sleep", "1000"]);
     assert_eq!(newcomer.pid, stored.pid);
     if stored.pidfs_inode.is_some() {
-        assert!(matches!(verify_identity(&stored).unwrap(), IdentityCheck::Reused { .. }));
+        assert!(matches!(
+            verify_identity(&stored).unwrap(),
+            IdentityCheck::Reused { .. }
+        ));
         println!("REUSE-IMMEDIATE detected");
     }
 }
 
 #[test]
 fn pid_reuse_is_detected_in_a_fresh_pid_namespace() {
-    if !require("root (to create a PID namespace and write ns_last_pid)", is_root())
-        || !require("unshare(1)", have("unshare"))
+    if !require(
+        "root (to create a PID namespace and write ns_last_pid)",
+        is_root(),
+    ) || !require("unshare(1)", have("unshare"))
     {
         return;
     }
@@ -155,12 +192,28 @@ fn pid_reuse_is_detected_in_a_fresh_pid_namespace() {
     let out = Command::new("unshare")
         .args(["--pid", "--fork", "--mount-proc"])
         .arg(&me)
-        .args(["pidns_reuse_scenario", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "pidns_reuse_scenario",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .output()
         .expect("run unshare");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "scenario failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("REUSE-RESULT full=20 start_time=20 control=20"), "{stdout}");
-    println!("{}", stdout.lines().filter(|l| l.starts_with("REUSE-")).collect::<Vec<_>>().join("\n"));
+    assert!(
+        stdout.contains("REUSE-RESULT full=20 start_time=20 control=20"),
+        "{stdout}"
+    );
+    println!(
+        "{}",
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("REUSE-"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

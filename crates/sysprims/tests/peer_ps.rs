@@ -40,10 +40,12 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// `ps -o lstart` in the C locale and UTC ("Thu Nov 26 10:55:51 2026") as Unix seconds.
 fn parse_lstart(text: &str) -> u64 {
     let f: Vec<&str> = text.split_whitespace().collect();
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| *m == f[1])
-        .expect("month") as i64
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == f[1])
+    .expect("month") as i64
         + 1;
     let day: i64 = f[2].parse().unwrap();
     let hms: Vec<i64> = f[3].split(':').map(|x| x.parse().unwrap()).collect();
@@ -80,7 +82,10 @@ fn start_times_are_stable_and_agree_with_ps_lstart() {
             continue; // exited between the reads
         };
         if a.start_time_unix_ms != b.start_time_unix_ms {
-            panic!("PID {pid}: start time moved between two reads: {:?} then {:?}", a.start_time_unix_ms, b.start_time_unix_ms);
+            panic!(
+                "PID {pid}: start time moved between two reads: {:?} then {:?}",
+                a.start_time_unix_ms, b.start_time_unix_ms
+            );
         }
         let ours = a.start_time_unix_ms.expect("Linux always has a start time");
         let theirs = parse_lstart(ps_start);
@@ -91,7 +96,11 @@ fn start_times_are_stable_and_agree_with_ps_lstart() {
         );
         compared += 1;
     }
-    assert!(compared >= first.len() / 2, "compared {compared} of {}", first.len());
+    assert!(
+        compared >= first.len() / 2,
+        "compared {compared} of {}",
+        first.len()
+    );
 }
 
 #[test]
@@ -101,7 +110,14 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
     }
     // Children with command lines we know, beside everything else on the machine.
     let _a = Group::spawn(&["sleep", "1000"]);
-    let _b = Group::spawn(&["sh", "-c", "read line", "argv-zero", "two words", "--flag=x"]);
+    let _b = Group::spawn(&[
+        "sh",
+        "-c",
+        "read line",
+        "argv-zero",
+        "two words",
+        "--flag=x",
+    ]);
     let ours = listing();
     let ids = ps(&["-eo", "pid=,ppid=,uid=,user:64="]);
     let comms = ps(&["-eo", "pid=,comm:64="]);
@@ -110,7 +126,8 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
     let mut agreed = 0;
     let mut changed = 0;
     for (pid, p) in &ours {
-        let (Some(id), Some(comm), Some(arg)) = (ids.get(pid), comms.get(pid), args.get(pid)) else {
+        let (Some(id), Some(comm), Some(arg)) = (ids.get(pid), comms.get(pid), args.get(pid))
+        else {
             continue;
         };
         if p.kernel_thread && p.name.starts_with("kworker/") {
@@ -119,14 +136,26 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
             continue;
         }
         let f: Vec<&str> = id.split_whitespace().collect();
-        let theirs = (f[0].parse::<u32>().unwrap(), f[1].parse::<u32>().unwrap(), f[2].to_string(), comm.clone(), arg.trim_end().to_string());
+        let theirs = (
+            f[0].parse::<u32>().unwrap(),
+            f[1].parse::<u32>().unwrap(),
+            f[2].to_string(),
+            comm.clone(),
+            arg.trim_end().to_string(),
+        );
         let mine = |p: &ProcessInfo| {
             let cmd = if p.cmdline.is_empty() {
                 format!("[{}]", p.name)
             } else {
                 p.cmdline.join(" ").trim_end().to_string()
             };
-            (p.ppid, p.uid, p.user.clone().unwrap_or_else(|| p.uid.to_string()), p.name.clone(), cmd)
+            (
+                p.ppid,
+                p.uid,
+                p.user.clone().unwrap_or_else(|| p.uid.to_string()),
+                p.name.clone(),
+                cmd,
+            )
         };
         if mine(p) == theirs {
             agreed += 1;
@@ -141,5 +170,8 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
         }
     }
     assert!(agreed >= 3, "agreed {agreed}, changed {changed}");
-    assert!(changed * 20 <= agreed, "too many changed: {changed} vs {agreed} agreed");
+    assert!(
+        changed * 20 <= agreed,
+        "too many changed: {changed} vs {agreed} agreed"
+    );
 }

@@ -46,7 +46,10 @@ fn start_time_is_stable_and_close_to_the_wall_clock() {
     // Anchored on whole-second btime (+ up to one tick): never later than the truth, at most
     // one second earlier.
     assert!(a <= after, "start {a} after spawn returned at {after}");
-    assert!(a + 1_010 >= before, "start {a} more than 1 s before spawn at {before}");
+    assert!(
+        a + 1_010 >= before,
+        "start {a} more than 1 s before spawn at {before}"
+    );
     // Clock-tick resolution, not whole seconds.
     assert_eq!(a % 10, 0);
 }
@@ -60,7 +63,10 @@ fn environment_is_read_when_asked() {
     );
     let info = get_process_with(child.pid, ProcessOptions { include_env: true }).unwrap();
     let env = info.env.expect("env was asked for");
-    assert_eq!(env.get("SYSPRIMS_TEST_MARKER").map(String::as_str), Some("marker-value"));
+    assert_eq!(
+        env.get("SYSPRIMS_TEST_MARKER").map(String::as_str),
+        Some("marker-value")
+    );
     assert_eq!(get_process(child.pid).unwrap().env, None);
 }
 
@@ -75,12 +81,18 @@ fn non_utf8_arguments_are_lossless() {
             .arg(""),
     );
     let info = get_process(child.pid).unwrap();
-    assert_eq!(info.cmdline, ["sh", "-c", "read x", "argv0", "caf\u{fffd}\u{fffd}", ""]);
+    assert_eq!(
+        info.cmdline,
+        ["sh", "-c", "read x", "argv0", "caf\u{fffd}\u{fffd}", ""]
+    );
     let bytes = info.cmdline_bytes();
     assert_eq!(bytes[4], b"caf\xe9\xff");
     assert_eq!(bytes[5], b"");
     assert_eq!(bytes[2], b"read x");
-    let raw = info.cmdline_base64.as_ref().expect("non-UTF-8 arguments keep their bytes");
+    let raw = info
+        .cmdline_base64
+        .as_ref()
+        .expect("non-UTF-8 arguments keep their bytes");
     assert_eq!(raw.len(), info.cmdline.len());
     // And through JSON, the way scripts and other languages see it.
     let json = serde_json::to_string(&info).unwrap();
@@ -95,7 +107,12 @@ fn a_large_argument_is_read_whole() {
     let child = Group::spawn_with(Command::new("sh").args(["-c", "read x", "argv0", &big]));
     let info = get_process(child.pid).unwrap();
     let lens: Vec<usize> = info.cmdline.iter().map(String::len).collect();
-    assert_eq!(lens, [2, 2, 6, 5, big.len()], "{:?}", &info.cmdline[..info.cmdline.len().min(4)]);
+    assert_eq!(
+        lens,
+        [2, 2, 6, 5, big.len()],
+        "{:?}",
+        &info.cmdline[..info.cmdline.len().min(4)]
+    );
     assert_eq!(info.cmdline[4], big);
     assert_eq!(info.cmdline_base64, None);
 }
@@ -107,10 +124,17 @@ fn deleted_executables_are_reported_as_such() {
     let copy = dir.join("sleepy");
     std::fs::copy("/bin/sleep", &copy).unwrap();
     let child = common::spawn_fresh_copy(&[copy.to_str().unwrap(), "1000"]);
-    assert_eq!(get_process(child.pid).unwrap().exe_path.as_deref(), copy.to_str());
+    assert_eq!(
+        get_process(child.pid).unwrap().exe_path.as_deref(),
+        copy.to_str()
+    );
     std::fs::remove_file(&copy).unwrap();
     let info = get_process(child.pid).unwrap();
-    assert_eq!(info.exe_path.as_deref(), copy.to_str(), "the path it had, no suffix");
+    assert_eq!(
+        info.exe_path.as_deref(),
+        copy.to_str(),
+        "the path it had, no suffix"
+    );
     assert!(info.exe_deleted);
     drop(child);
 
@@ -137,7 +161,10 @@ fn zombies_are_read() {
     assert_eq!(info.ppid, std::process::id());
     assert!(info.start_time_unix_ms.is_some());
     child.kill();
-    assert_eq!(get_process(child.pid).unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(
+        get_process(child.pid).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
 }
 
 #[test]
@@ -191,7 +218,10 @@ fn invalid_pids_are_refused_before_any_system_call() {
         assert_eq!(err.code(), ErrorCode::InvalidArgument, "{raw}");
         assert!(err.to_string().contains(&raw.to_string()), "{err}");
     }
-    assert_eq!(get_process(-1i32).unwrap_err().code(), ErrorCode::InvalidArgument);
+    assert_eq!(
+        get_process(-1i32).unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
 }
 
 #[test]

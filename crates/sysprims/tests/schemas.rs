@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use sysprims::{
-    IdentityCheck, ProcessFilter, ProcessIdentity, SnapshotOptions, descendants, schema,
-    snapshot, verify_identity,
+    IdentityCheck, ProcessFilter, ProcessIdentity, SnapshotOptions, descendants, schema, snapshot,
+    verify_identity,
 };
 
 fn dir() -> PathBuf {
@@ -14,15 +14,19 @@ fn dir() -> PathBuf {
 }
 
 fn load(file: &str) -> Value {
-    let text = std::fs::read_to_string(dir().join(file))
-        .unwrap_or_else(|e| panic!("schemas/{file}: {e} (run SYSPRIMS_UPDATE_SCHEMAS=1 cargo test)"));
+    let text = std::fs::read_to_string(dir().join(file)).unwrap_or_else(|e| {
+        panic!("schemas/{file}: {e} (run SYSPRIMS_UPDATE_SCHEMAS=1 cargo test)")
+    });
     serde_json::from_str(&text).unwrap()
 }
 
 fn validate(file: &str, document: &Value) {
     let schema = load(file);
     let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
-    let errors: Vec<String> = validator.iter_errors(document).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{file}: {errors:?}");
 }
 
@@ -53,18 +57,34 @@ fn library_output_validates() {
     let tree = serde_json::to_value(descendants(1u32, None).unwrap()).unwrap();
     validate("process-tree.v1.schema.json", &tree);
     let id = ProcessIdentity::of(std::process::id()).unwrap();
-    validate("process-identity.v1.schema.json", &serde_json::to_value(&id).unwrap());
+    validate(
+        "process-identity.v1.schema.json",
+        &serde_json::to_value(&id).unwrap(),
+    );
     let check = verify_identity(&id).unwrap();
     assert_eq!(check, IdentityCheck::Same);
-    validate("identity-check.v1.schema.json", &serde_json::to_value(&check).unwrap());
+    validate(
+        "identity-check.v1.schema.json",
+        &serde_json::to_value(&check).unwrap(),
+    );
     let mut other = id.clone();
     other.exe_path = Some("/elsewhere".into());
     let reused = serde_json::to_value(verify_identity(&other).unwrap()).unwrap();
     assert_eq!(reused["status"], "reused");
     validate("identity-check.v1.schema.json", &reused);
-    let filter = ProcessFilter { name_contains: Some("x".into()), pids: Some(vec![sysprims::Pid::new(1).unwrap()]), ..Default::default() };
-    validate("process-filter.v1.schema.json", &serde_json::to_value(&filter).unwrap());
-    validate("snapshot-options.v1.schema.json", &serde_json::to_value(SnapshotOptions::default()).unwrap());
+    let filter = ProcessFilter {
+        name_contains: Some("x".into()),
+        pids: Some(vec![sysprims::Pid::new(1).unwrap()]),
+        ..Default::default()
+    };
+    validate(
+        "process-filter.v1.schema.json",
+        &serde_json::to_value(&filter).unwrap(),
+    );
+    validate(
+        "snapshot-options.v1.schema.json",
+        &serde_json::to_value(SnapshotOptions::default()).unwrap(),
+    );
 }
 
 #[test]
@@ -72,9 +92,18 @@ fn schemas_reject_what_the_types_reject() {
     let schema = load("process-filter.v1.schema.json");
     let validator = jsonschema::validator_for(&schema).unwrap();
     assert!(validator.is_valid(&serde_json::json!({"pids": [1, 2]})));
-    assert!(!validator.is_valid(&serde_json::json!({"name": "x"})), "unknown key");
-    assert!(!validator.is_valid(&serde_json::json!({"pids": [0]})), "PID 0");
-    assert!(!validator.is_valid(&serde_json::json!({"pids": [4294967295u32]})), "u32::MAX");
+    assert!(
+        !validator.is_valid(&serde_json::json!({"name": "x"})),
+        "unknown key"
+    );
+    assert!(
+        !validator.is_valid(&serde_json::json!({"pids": [0]})),
+        "PID 0"
+    );
+    assert!(
+        !validator.is_valid(&serde_json::json!({"pids": [4294967295u32]})),
+        "u32::MAX"
+    );
     let snap = load("process-snapshot.v1.schema.json");
     let validator = jsonschema::validator_for(&snap).unwrap();
     assert!(!validator.is_valid(&serde_json::json!({"schema_id": "something-else", "timestamp_unix_ms": 1, "cpu_sample_ms": null, "processes": []})));

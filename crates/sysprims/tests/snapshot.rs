@@ -39,7 +39,10 @@ fn lists_every_process_once_in_pid_order() {
     assert_eq!(snap.schema_id, sysprims::PROCESS_SNAPSHOT_SCHEMA_ID);
     assert_eq!(snap.cpu_sample_ms, None);
     let pids: Vec<u32> = snap.processes.iter().map(|p| p.pid).collect();
-    assert!(pids.windows(2).all(|w| w[0] < w[1]), "ascending, no duplicates");
+    assert!(
+        pids.windows(2).all(|w| w[0] < w[1]),
+        "ascending, no duplicates"
+    );
     assert!(pids.contains(&std::process::id()));
     assert!(pids.contains(&1));
     // Threads are not processes.
@@ -144,7 +147,11 @@ fn sorting_and_limit() {
     let max = all.processes.iter().map(|p| p.memory_kb).max().unwrap();
     // Memory moves between the two listings; the largest is still near the top.
     assert!(snap.processes[0].memory_kb * 2 >= max);
-    assert!(snap.processes.windows(2).all(|w| w[0].memory_kb >= w[1].memory_kb));
+    assert!(
+        snap.processes
+            .windows(2)
+            .all(|w| w[0].memory_kb >= w[1].memory_kb)
+    );
 
     let by_start = snapshot(&SnapshotOptions {
         sort: SortKey::StartTime,
@@ -175,7 +182,13 @@ fn sampled_cpu_tells_busy_from_idle() {
     .unwrap();
     let interval = snap.cpu_sample_ms.expect("sampled");
     assert!(interval >= 300, "{interval}");
-    let cpu = |pid| snap.processes.iter().find(|p| p.pid == pid).unwrap().cpu_percent;
+    let cpu = |pid| {
+        snap.processes
+            .iter()
+            .find(|p| p.pid == pid)
+            .unwrap()
+            .cpu_percent
+    };
     // A spinning shell gets most of a core even on a loaded 2-core machine; a sleep gets none.
     assert!(cpu(busy.pid) > 20.0, "busy: {}", cpu(busy.pid));
     assert!(cpu(idle.pid) < 5.0, "idle: {}", cpu(idle.pid));
@@ -201,7 +214,8 @@ fn processes_vanishing_mid_listing_are_skipped() {
     let mut churn = churn;
     assert_eq!(churn.read_line(), "go");
     for _ in 0..30 {
-        let snap = snapshot(&SnapshotOptions::default()).expect("a vanished process is not an error");
+        let snap =
+            snapshot(&SnapshotOptions::default()).expect("a vanished process is not an error");
         assert!(snap.processes.iter().any(|p| p.pid == churn.pid));
         let tree = descendants(churn.pid, None).expect("descendants survive churn too");
         assert_eq!(tree.root().pid, churn.pid);
@@ -247,7 +261,9 @@ fn spawn_tree(depth: u32) -> (Group, Vec<u32>) {
             .env("TREE", TREE),
     );
     let total: u32 = (1..=depth).map(|level| 1 << level).sum();
-    let pids = (0..total).map(|_| root.read_line().parse().unwrap()).collect();
+    let pids = (0..total)
+        .map(|_| root.read_line().parse().unwrap())
+        .collect();
     (root, pids)
 }
 
@@ -268,26 +284,46 @@ fn descendants_of_a_three_level_tree_are_all_found() {
     assert_eq!([depth_count(1), depth_count(2), depth_count(3)], [2, 4, 8]);
     // Pre-order: each node's parent is the nearest earlier node one level up.
     for (i, node) in tree.nodes.iter().enumerate().skip(1) {
-        let parent = tree.nodes[..i].iter().rev().find(|n| n.depth + 1 == node.depth).unwrap();
+        let parent = tree.nodes[..i]
+            .iter()
+            .rev()
+            .find(|n| n.depth + 1 == node.depth)
+            .unwrap();
         assert_eq!(node.process.ppid, parent.process.pid);
     }
     for node in tree.descendants() {
-        let kids: Vec<u32> = tree.children(node.process.pid).map(|n| n.process.pid).collect();
+        let kids: Vec<u32> = tree
+            .children(node.process.pid)
+            .map(|n| n.process.pid)
+            .collect();
         assert_eq!(kids.len(), if node.depth < 3 { 2 } else { 0 });
     }
 
     let children = descendants(root.pid, Some(1)).unwrap();
     assert_eq!(children.max_levels, Some(1));
     assert_eq!(children.nodes.len(), 3);
-    assert!(children.descendants().all(|n| n.depth == 1 && n.process.ppid == root.pid));
+    assert!(
+        children
+            .descendants()
+            .all(|n| n.depth == 1 && n.process.ppid == root.pid)
+    );
     assert_eq!(descendants(root.pid, Some(2)).unwrap().nodes.len(), 7);
 }
 
 #[test]
 fn descendants_of_a_missing_or_invalid_pid() {
-    assert_eq!(descendants(i32::MAX, None).unwrap_err().code(), ErrorCode::NotFound);
-    assert_eq!(descendants(0u32, None).unwrap_err().code(), ErrorCode::InvalidArgument);
-    assert_eq!(descendants(u32::MAX, None).unwrap_err().code(), ErrorCode::InvalidArgument);
+    assert_eq!(
+        descendants(i32::MAX, None).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        descendants(0u32, None).unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        descendants(u32::MAX, None).unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
     let child = Group::spawn(&["sleep", "1000"]);
     let tree = descendants(child.pid, None).unwrap();
     assert_eq!(tree.nodes.len(), 1, "a leaf has no descendants");

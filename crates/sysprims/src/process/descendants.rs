@@ -190,9 +190,19 @@ mod tests {
             schema_id: PROCESS_TREE_SCHEMA_ID.into(),
             root_pid: 1,
             max_levels: None,
-            nodes: vec![node(1, 0, 0), node(2, 1, 1), node(4, 2, 2), node(5, 4, 3), node(3, 1, 1)],
+            nodes: vec![
+                node(1, 0, 0),
+                node(2, 1, 1),
+                node(4, 2, 2),
+                node(5, 4, 3),
+                node(3, 1, 1),
+            ],
         };
-        let kids = |pid| tree.children(pid).map(|n| n.process.pid).collect::<Vec<_>>();
+        let kids = |pid| {
+            tree.children(pid)
+                .map(|n| n.process.pid)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(kids(1), [2, 3]);
         assert_eq!(kids(2), [4]);
         assert_eq!(kids(5), Vec::<u32>::new());

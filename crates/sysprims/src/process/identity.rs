@@ -294,9 +294,21 @@ mod tests {
             IdentityCheck::Reused { reason } => reason,
             other => panic!("expected reused, got {other:?}"),
         };
-        assert!(matches!(check(full(5, 10, "/bin/x")), ReuseReason::PidfsInodeMismatch { stored: 9, current: 10 }));
-        assert!(matches!(check(full(6, 9, "/bin/x")), ReuseReason::StartTimeMismatch { .. }));
-        assert!(matches!(check(full(5, 9, "/bin/y")), ReuseReason::ExePathChanged { .. }));
+        assert!(matches!(
+            check(full(5, 10, "/bin/x")),
+            ReuseReason::PidfsInodeMismatch {
+                stored: 9,
+                current: 10
+            }
+        ));
+        assert!(matches!(
+            check(full(6, 9, "/bin/x")),
+            ReuseReason::StartTimeMismatch { .. }
+        ));
+        assert!(matches!(
+            check(full(5, 9, "/bin/y")),
+            ReuseReason::ExePathChanged { .. }
+        ));
         let mut rebooted = full(5, 9, "/bin/x");
         rebooted.boot_id = Some("boot-b".into());
         assert!(matches!(check(rebooted), ReuseReason::BootChanged { .. }));
@@ -314,10 +326,14 @@ mod tests {
     #[test]
     fn seed_style_identity_compares_what_it_has() {
         let current = full(5, 9, "/bin/x");
-        let stored = ProcessIdentity::from_parts(100, current.start_time_unix_ms, Some("/bin/x".into()));
+        let stored =
+            ProcessIdentity::from_parts(100, current.start_time_unix_ms, Some("/bin/x".into()));
         assert_eq!(compare(&stored, &current), IdentityCheck::Same);
         let stored = ProcessIdentity::from_parts(100, Some(1), None);
-        assert!(matches!(compare(&stored, &current), IdentityCheck::Reused { .. }));
+        assert!(matches!(
+            compare(&stored, &current),
+            IdentityCheck::Reused { .. }
+        ));
         let stored = ProcessIdentity::from_parts(100, None, Some("/bin/x".into()));
         assert_eq!(compare(&stored, &current), IdentityCheck::Same);
     }
@@ -335,10 +351,16 @@ mod tests {
         let a = full(5, 9, "/bin/x");
         let json = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<ProcessIdentity>(&json).unwrap(), a);
-        let minimal: ProcessIdentity = serde_json::from_str(r#"{"pid": 5, "start_time_unix_ms": 7}"#).unwrap();
+        let minimal: ProcessIdentity =
+            serde_json::from_str(r#"{"pid": 5, "start_time_unix_ms": 7}"#).unwrap();
         assert_eq!(minimal, ProcessIdentity::from_parts(5, Some(7), None));
         assert!(serde_json::from_str::<ProcessIdentity>(r#"{"pid": 5, "start_ms": 7}"#).is_err());
-        let reused = IdentityCheck::Reused { reason: ReuseReason::PidfsInodeMismatch { stored: 1, current: 2 } };
+        let reused = IdentityCheck::Reused {
+            reason: ReuseReason::PidfsInodeMismatch {
+                stored: 1,
+                current: 2,
+            },
+        };
         let json = serde_json::to_value(&reused).unwrap();
         assert_eq!(json["status"], "reused");
         assert_eq!(json["reason"]["kind"], "pidfs_inode_mismatch");

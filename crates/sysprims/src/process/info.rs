@@ -92,11 +92,16 @@ impl ProcessInfo {
                         .unwrap_or_else(|_| lossy.clone().into_bytes())
                 })
                 .collect(),
-            None => self.cmdline.iter().map(|a| a.clone().into_bytes()).collect(),
+            None => self
+                .cmdline
+                .iter()
+                .map(|a| a.clone().into_bytes())
+                .collect(),
         }
     }
 
     /// Fill `cmdline` and, when needed, `cmdline_base64` from raw arguments.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn set_cmdline<'a>(&mut self, args: impl Iterator<Item = &'a [u8]> + Clone) {
         self.cmdline = args
             .clone()
@@ -221,7 +226,10 @@ impl std::str::FromStr for ProcessState {
         Err(crate::SysprimsError::invalid(
             "process state",
             text,
-            format!("expected one of {} or a ps letter (R, S, D, T, t, Z, X, I, P)", names.join(", ")),
+            format!(
+                "expected one of {} or a ps letter (R, S, D, T, t, Z, X, I, P)",
+                names.join(", ")
+            ),
         ))
     }
 }
@@ -272,7 +280,10 @@ mod tests {
         let raw: [&[u8]; 3] = [b"prog", b"caf\xe9", b"ok"];
         info.set_cmdline(raw.iter().copied());
         assert_eq!(info.cmdline, vec!["prog", "caf\u{fffd}", "ok"]);
-        assert_eq!(info.cmdline_bytes(), raw.iter().map(|a| a.to_vec()).collect::<Vec<_>>());
+        assert_eq!(
+            info.cmdline_bytes(),
+            raw.iter().map(|a| a.to_vec()).collect::<Vec<_>>()
+        );
         let encoded = info.cmdline_base64.as_ref().unwrap();
         assert_eq!(encoded[1], "Y2Fm6Q==");
 
@@ -291,8 +302,14 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", state.name()));
         }
         assert_eq!("Z".parse::<ProcessState>().unwrap(), ProcessState::Zombie);
-        assert_eq!("Zombie".parse::<ProcessState>().unwrap(), ProcessState::Zombie);
+        assert_eq!(
+            "Zombie".parse::<ProcessState>().unwrap(),
+            ProcessState::Zombie
+        );
         let err = "zomby".parse::<ProcessState>().unwrap_err().to_string();
-        assert!(err.contains("\"zomby\"") && err.contains("disk_sleep"), "{err}");
+        assert!(
+            err.contains("\"zomby\"") && err.contains("disk_sleep"),
+            "{err}"
+        );
     }
 }

@@ -95,7 +95,11 @@ impl ProcessFilter {
 
 fn resolve_user(user: &str) -> Result<u32> {
     if user.is_empty() {
-        return Err(SysprimsError::invalid("user", user, "a user name cannot be empty"));
+        return Err(SysprimsError::invalid(
+            "user",
+            user,
+            "a user name cannot be empty",
+        ));
     }
     if user.bytes().all(|b| b.is_ascii_digit()) {
         return user
@@ -188,20 +192,22 @@ impl std::str::FromStr for SortKey {
     type Err = SysprimsError;
 
     fn from_str(text: &str) -> Result<SortKey> {
-        Ok(match text.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-            "pid" => SortKey::Pid,
-            "name" => SortKey::Name,
-            "cpu" => SortKey::Cpu,
-            "memory" | "mem" | "rss" => SortKey::Memory,
-            "start_time" | "start" => SortKey::StartTime,
-            _ => {
-                return Err(SysprimsError::invalid(
-                    "sort key",
-                    text,
-                    "expected pid, name, cpu, memory or start_time",
-                ));
-            }
-        })
+        Ok(
+            match text.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+                "pid" => SortKey::Pid,
+                "name" => SortKey::Name,
+                "cpu" => SortKey::Cpu,
+                "memory" | "mem" | "rss" => SortKey::Memory,
+                "start_time" | "start" => SortKey::StartTime,
+                _ => {
+                    return Err(SysprimsError::invalid(
+                        "sort key",
+                        text,
+                        "expected pid, name, cpu, memory or start_time",
+                    ));
+                }
+            },
+        )
     }
 }
 
@@ -225,7 +231,8 @@ pub struct SnapshotOptions {
 }
 
 /// The schema ID of [`ProcessSnapshot`] documents.
-pub const PROCESS_SNAPSHOT_SCHEMA_ID: &str = "https://sysprims.dev/schemas/process-snapshot/v1.json";
+pub const PROCESS_SNAPSHOT_SCHEMA_ID: &str =
+    "https://sysprims.dev/schemas/process-snapshot/v1.json";
 
 /// A listing of processes, read at one time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -293,9 +300,9 @@ pub fn snapshot(options: &SnapshotOptions) -> Result<ProcessSnapshot> {
 
     let clock = sys::Clock::now();
     let raw = sys::read_many(pids, options.process, &clock)?;
-    let sample_ms = first
-        .as_ref()
-        .map(|(before, _)| (clock.boottime_now_ns.saturating_sub(before.boottime_now_ns)) / 1_000_000);
+    let sample_ms = first.as_ref().map(|(before, _)| {
+        (clock.boottime_now_ns.saturating_sub(before.boottime_now_ns)) / 1_000_000
+    });
 
     let mut users = sys::UserCache::default();
     let mut processes = Vec::with_capacity(raw.len());
@@ -368,18 +375,33 @@ mod tests {
     fn name_filters_see_past_comm_truncation() {
         let mut p = proc(10, "very-long-daemo");
         p.cmdline = vec!["/usr/sbin/very-long-daemon-name".into(), "--x".into()];
-        let eq = |n: &str| compiled(ProcessFilter { name_equals: Some(n.into()), ..Default::default() }).matches(&p);
+        let eq = |n: &str| {
+            compiled(ProcessFilter {
+                name_equals: Some(n.into()),
+                ..Default::default()
+            })
+            .matches(&p)
+        };
         assert!(eq("very-long-daemo"));
         assert!(eq("very-long-daemon-name"));
         assert!(!eq("very-long-daemon"));
-        let has = |n: &str| compiled(ProcessFilter { name_contains: Some(n.into()), ..Default::default() }).matches(&p);
+        let has = |n: &str| {
+            compiled(ProcessFilter {
+                name_contains: Some(n.into()),
+                ..Default::default()
+            })
+            .matches(&p)
+        };
         assert!(has("daemon-name"));
         assert!(!has("sbin"));
 
         // A short name is never extended.
         let mut q = proc(11, "sh");
         q.cmdline = vec!["/bin/shell-wrapper".into()];
-        let f = compiled(ProcessFilter { name_equals: Some("shell-wrapper".into()), ..Default::default() });
+        let f = compiled(ProcessFilter {
+            name_equals: Some("shell-wrapper".into()),
+            ..Default::default()
+        });
         assert!(!f.matches(&q));
     }
 
@@ -392,32 +414,99 @@ mod tests {
         p.ppid = 7;
         p.uid = 1000;
         let m = |f: ProcessFilter| compiled(f).matches(&p);
-        assert!(m(ProcessFilter { cpu_above: Some(12.0), ..Default::default() }));
-        assert!(!m(ProcessFilter { cpu_above: Some(12.5), ..Default::default() }));
-        assert!(m(ProcessFilter { memory_above_kb: Some(2047), ..Default::default() }));
-        assert!(!m(ProcessFilter { memory_above_kb: Some(2048), ..Default::default() }));
-        assert!(m(ProcessFilter { running_for_ms: Some(60_000), ..Default::default() }));
-        assert!(!m(ProcessFilter { running_for_ms: Some(60_001), ..Default::default() }));
-        assert!(m(ProcessFilter { ppid: Some(pid(7)), ..Default::default() }));
-        assert!(!m(ProcessFilter { ppid: Some(pid(8)), ..Default::default() }));
-        assert!(m(ProcessFilter { user: Some("1000".into()), ..Default::default() }));
-        assert!(!m(ProcessFilter { user: Some("root".into()), ..Default::default() }));
-        assert!(m(ProcessFilter { pids: Some(vec![pid(3), pid(10)]), ..Default::default() }));
-        assert!(!m(ProcessFilter { pids: Some(vec![pid(3)]), ..Default::default() }));
-        assert!(!m(ProcessFilter { state: Some(ProcessState::Zombie), ..Default::default() }));
+        assert!(m(ProcessFilter {
+            cpu_above: Some(12.0),
+            ..Default::default()
+        }));
+        assert!(!m(ProcessFilter {
+            cpu_above: Some(12.5),
+            ..Default::default()
+        }));
+        assert!(m(ProcessFilter {
+            memory_above_kb: Some(2047),
+            ..Default::default()
+        }));
+        assert!(!m(ProcessFilter {
+            memory_above_kb: Some(2048),
+            ..Default::default()
+        }));
+        assert!(m(ProcessFilter {
+            running_for_ms: Some(60_000),
+            ..Default::default()
+        }));
+        assert!(!m(ProcessFilter {
+            running_for_ms: Some(60_001),
+            ..Default::default()
+        }));
+        assert!(m(ProcessFilter {
+            ppid: Some(pid(7)),
+            ..Default::default()
+        }));
+        assert!(!m(ProcessFilter {
+            ppid: Some(pid(8)),
+            ..Default::default()
+        }));
+        assert!(m(ProcessFilter {
+            user: Some("1000".into()),
+            ..Default::default()
+        }));
+        assert!(!m(ProcessFilter {
+            user: Some("root".into()),
+            ..Default::default()
+        }));
+        assert!(m(ProcessFilter {
+            pids: Some(vec![pid(3), pid(10)]),
+            ..Default::default()
+        }));
+        assert!(!m(ProcessFilter {
+            pids: Some(vec![pid(3)]),
+            ..Default::default()
+        }));
+        assert!(!m(ProcessFilter {
+            state: Some(ProcessState::Zombie),
+            ..Default::default()
+        }));
     }
 
     #[test]
     fn bad_filter_values_are_named() {
         let err = |f: ProcessFilter| f.validate().unwrap_err().to_string();
-        let json = |text: &str| serde_json::from_str::<ProcessFilter>(text).unwrap_err().to_string();
+        let json = |text: &str| {
+            serde_json::from_str::<ProcessFilter>(text)
+                .unwrap_err()
+                .to_string()
+        };
         assert!(json(r#"{"pids": [1, 0]}"#).contains("PID 0"));
         assert!(json(r#"{"pids": [4294967295]}"#).contains("kill(-1"));
         assert!(json(r#"{"ppid": -1}"#).contains("every process"));
-        assert!(err(ProcessFilter { cpu_above: Some(-1.0), ..Default::default() }).contains("-1"));
-        assert!(err(ProcessFilter { cpu_above: Some(f64::NAN), ..Default::default() }).contains("NaN"));
-        assert!(err(ProcessFilter { user: Some("no-such-user-xyz".into()), ..Default::default() }).contains("no-such-user-xyz"));
-        assert!(err(ProcessFilter { user: Some("".into()), ..Default::default() }).contains("empty"));
+        assert!(
+            err(ProcessFilter {
+                cpu_above: Some(-1.0),
+                ..Default::default()
+            })
+            .contains("-1")
+        );
+        assert!(
+            err(ProcessFilter {
+                cpu_above: Some(f64::NAN),
+                ..Default::default()
+            })
+            .contains("NaN")
+        );
+        assert!(
+            err(ProcessFilter {
+                user: Some("no-such-user-xyz".into()),
+                ..Default::default()
+            })
+            .contains("no-such-user-xyz")
+        );
+        assert!(
+            err(ProcessFilter {
+                user: Some("".into()),
+                ..Default::default()
+            })
+            .contains("empty")
+        );
     }
 
     #[test]
@@ -436,6 +525,12 @@ mod tests {
         sort(&mut ps, SortKey::Memory, true);
         assert_eq!(pids(&ps), [3, 2, 1]);
         assert_eq!("start-time".parse::<SortKey>().unwrap(), SortKey::StartTime);
-        assert!("size".parse::<SortKey>().unwrap_err().to_string().contains("\"size\""));
+        assert!(
+            "size"
+                .parse::<SortKey>()
+                .unwrap_err()
+                .to_string()
+                .contains("\"size\"")
+        );
     }
 }

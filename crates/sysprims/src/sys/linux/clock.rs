@@ -93,8 +93,10 @@ impl ProcClock {
 
     /// Unix milliseconds of a process start given as ticks after boot.
     pub(crate) fn start_unix_ms(&self, start_ticks: u64) -> Option<u64> {
-        self.boot_unix_secs
-            .map(|boot| boot.saturating_mul(1000).saturating_add(self.ticks_to_ms(start_ticks)))
+        self.boot_unix_secs.map(|boot| {
+            boot.saturating_mul(1000)
+                .saturating_add(self.ticks_to_ms(start_ticks))
+        })
     }
 
     /// Milliseconds since a process started.
@@ -122,10 +124,16 @@ mod tests {
         let s = 1_000_000_000i128;
         // Boot at 1700000000.4 s; the reads straddle nothing.
         let boot = 1_700_000_000 * s + 400_000_000;
-        assert_eq!(bracketed_boot_secs(boot + 50 * s - 100, 50 * s, boot + 50 * s + 100), Some(1_700_000_000));
+        assert_eq!(
+            bracketed_boot_secs(boot + 50 * s - 100, 50 * s, boot + 50 * s + 100),
+            Some(1_700_000_000)
+        );
         // Boot 50 ns before a second boundary, reads 100 ns apart: ambiguous.
         let boot = 1_700_000_001 * s - 50;
-        assert_eq!(bracketed_boot_secs(boot + 7 * s - 100, 7 * s, boot + 7 * s + 100), None);
+        assert_eq!(
+            bracketed_boot_secs(boot + 7 * s - 100, 7 * s, boot + 7 * s + 100),
+            None
+        );
     }
 
     #[test]

@@ -45,7 +45,11 @@ pub(crate) mod process {
     /// Read many processes (user names not yet filled in). Processes that exit while being
     /// read, or that permission hides entirely, are skipped. Large listings are split across
     /// threads, each with its own buffers; the result is in the order of `pids`.
-    pub(crate) fn read_many(pids: &[u32], options: ProcessOptions, clock: &Clock) -> Result<Vec<RawProcess>> {
+    pub(crate) fn read_many(
+        pids: &[u32],
+        options: ProcessOptions,
+        clock: &Clock,
+    ) -> Result<Vec<RawProcess>> {
         let parts = ReadParts {
             options,
             require_process: false,
@@ -158,7 +162,10 @@ pub(crate) mod process {
         let pidfs_inode = match &pidfd {
             Opened::Fd(fd) => {
                 if !fd.is_present()? {
-                    return Err(SysprimsError::process_not_found("capture identity", pid.get()));
+                    return Err(SysprimsError::process_not_found(
+                        "capture identity",
+                        pid.get(),
+                    ));
                 }
                 fd.pidfs_inode()
             }

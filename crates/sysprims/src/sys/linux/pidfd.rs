@@ -83,7 +83,8 @@ impl PidFd {
         if rc == 0 {
             return Ok(true);
         }
-        match Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)) {
+        match Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        {
             Errno::SRCH => Ok(false),
             Errno::PERM => Ok(true),
             e => Err(SysprimsError::from_errno(

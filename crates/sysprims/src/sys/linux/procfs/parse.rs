@@ -70,8 +70,9 @@ pub(crate) fn parse_stat(bytes: &[u8]) -> Result<Stat<'_>, ParseError> {
     let state_field = next()?;
     let state = *state_field.first().ok_or(ParseError("stat: empty state"))?;
     let ppid = num(next()?, "ppid")?;
-    let pgrp = num(next()?, "pgrp")?;
-    let session = num(next()?, "session")?;
+    // A task that is already dead (state X, its signal handlers released) shows -1 here.
+    let pgrp = num_or_zero(next()?, "pgrp")?;
+    let session = num_or_zero(next()?, "session")?;
     let _tty_nr = next()?;
     let _tpgid = next()?;
     let flags = num(next()?, "flags")?;
@@ -116,6 +117,14 @@ pub(crate) fn parse_stat(bytes: &[u8]) -> Result<Stat<'_>, ParseError> {
 
 fn num(field: &[u8], what: &'static str) -> Result<u64, ParseError> {
     parse_u64(field).ok_or(ParseError(what))
+}
+
+/// A signed field where negative values mean "none": 0.
+fn num_or_zero(field: &[u8], what: &'static str) -> Result<u64, ParseError> {
+    match field.strip_prefix(b"-") {
+        Some(rest) if parse_u64(rest).is_some() => Ok(0),
+        _ => num(field, what),
+    }
 }
 
 fn to_u32(value: u64, what: &'static str) -> Result<u32, ParseError> {
@@ -270,6 +279,16 @@ mod tests {
     }
 
     #[test]
+    fn stat_of_a_dead_task_in_passing() {
+        // Captured from a process caught between exit and release: no signal struct, so
+        // pgrp and session print as -1.
+        let line = b"11558 (sh) X 0 -1 -1 0 -1 4211012 0 0 0 0 0 0 0 0 20 0 1 0 98765 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+        let s = parse_stat(line).unwrap();
+        assert_eq!(s.state, b'X');
+        assert_eq!((s.ppid, s.pgrp, s.session), (0, 0, 0));
+    }
+
+    #[test]
     fn stat_rejects_truncated_and_garbage() {
         assert!(parse_stat(b"").is_err());
         assert!(parse_stat(b"12 (x").is_err());
@@ -301,9 +320,15 @@ mod tests {
     fn nul_lists() {
         let items = |b: &[u8]| split_nul(b).map(|s| s.to_vec()).collect::<Vec<_>>();
         assert_eq!(items(b""), Vec::<Vec<u8>>::new());
-        assert_eq!(items(b"sleep\x003600\x00"), vec![b"sleep".to_vec(), b"3600".to_vec()]);
+        assert_eq!(
+            items(b"sleep\x003600\x00"),
+            vec![b"sleep".to_vec(), b"3600".to_vec()]
+        );
         assert_eq!(items(b"prog\x00\x00"), vec![b"prog".to_vec(), b"".to_vec()]);
-        assert_eq!(items(b"title without nul"), vec![b"title without nul".to_vec()]);
+        assert_eq!(
+            items(b"title without nul"),
+            vec![b"title without nul".to_vec()]
+        );
         assert_eq!(items(b"\x00"), vec![b"".to_vec()]);
         assert_eq!(items(b"a\xffb\x00"), vec![b"a\xffb".to_vec()]);
     }

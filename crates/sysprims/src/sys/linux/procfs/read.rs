@@ -343,14 +343,28 @@ pub(crate) fn list_pids() -> Result<Vec<u32>> {
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .map_err(|e| SysprimsError::from_errno("open /proc", Subject::Path("/proc".into()), e.raw_os_error()))?;
+    .map_err(|e| {
+        SysprimsError::from_errno(
+            "open /proc",
+            Subject::Path("/proc".into()),
+            e.raw_os_error(),
+        )
+    })?;
     let dir = rustix::fs::Dir::new(fd).map_err(|e| {
-        SysprimsError::from_errno("read /proc", Subject::Path("/proc".into()), e.raw_os_error())
+        SysprimsError::from_errno(
+            "read /proc",
+            Subject::Path("/proc".into()),
+            e.raw_os_error(),
+        )
     })?;
     let mut pids = Vec::with_capacity(1024);
     for entry in dir {
         let entry = entry.map_err(|e| {
-            SysprimsError::from_errno("read /proc", Subject::Path("/proc".into()), e.raw_os_error())
+            SysprimsError::from_errno(
+                "read /proc",
+                Subject::Path("/proc".into()),
+                e.raw_os_error(),
+            )
         })?;
         if let Some(pid) = parse::parse_u64(entry.file_name().to_bytes())
             && let Ok(pid) = u32::try_from(pid)
@@ -384,6 +398,9 @@ mod tests {
         read_into(&me.fd, c"environ", &mut buf).unwrap();
         let expected = std::fs::read(format!("/proc/{}/environ", std::process::id())).unwrap();
         assert_eq!(buf, expected);
-        assert!(matches!(read_into(&me.fd, c"no-such-file", &mut buf), Err(Errno::NOENT)));
+        assert!(matches!(
+            read_into(&me.fd, c"no-such-file", &mut buf),
+            Err(Errno::NOENT)
+        ));
     }
 }

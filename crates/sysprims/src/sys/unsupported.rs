@@ -1,0 +1,96 @@
+//! The backend for platforms sysprims does not implement yet: every call says so.
+
+/// The process facade, with the Linux backend's signatures.
+pub(crate) mod process {
+    use crate::error::{Result, SysprimsError};
+    use crate::pid::Pid;
+    use crate::process::{ProcessIdentity, ProcessInfo, ProcessOptions};
+
+    fn unsupported<T>() -> Result<T> {
+        Err(SysprimsError::NotSupported {
+            feature: "process inspection",
+            reason: format!("not implemented on {} yet", std::env::consts::OS),
+        })
+    }
+
+    /// Clock reading (placeholder).
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Clock {
+        pub boottime_now_ns: u64,
+        pub realtime_now_ms: u64,
+    }
+
+    impl Clock {
+        pub(crate) fn now() -> Clock {
+            Clock {
+                boottime_now_ns: 0,
+                realtime_now_ms: 0,
+            }
+        }
+
+        pub(crate) fn ticks_to_ms(&self, ticks: u64) -> u64 {
+            ticks
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    pub(crate) struct RawProcess {
+        pub info: ProcessInfo,
+        pub cpu_ticks: u64,
+        pub start_ticks: u64,
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct StatSummary {
+        pub pid: u32,
+        pub ppid: u32,
+        pub cpu_ticks: u64,
+        pub start_ticks: u64,
+    }
+
+    #[derive(Default)]
+    pub(crate) struct UserCache;
+
+    impl UserCache {
+        pub(crate) fn name(&mut self, _uid: u32) -> Option<String> {
+            None
+        }
+    }
+
+    pub(crate) fn uid_for_name(_name: &str) -> Option<u32> {
+        None
+    }
+
+    pub(crate) fn read_one(_pid: Pid, _options: ProcessOptions) -> Result<ProcessInfo> {
+        unsupported()
+    }
+
+    pub(crate) fn all_pids() -> Result<Vec<u32>> {
+        unsupported()
+    }
+
+    pub(crate) fn read_many(
+        _pids: &[u32],
+        _options: ProcessOptions,
+        _clock: &Clock,
+    ) -> Result<Vec<RawProcess>> {
+        unsupported()
+    }
+
+    pub(crate) fn summaries() -> Result<Vec<StatSummary>> {
+        unsupported()
+    }
+
+    pub(crate) fn summaries_of(_pids: &[u32]) -> Result<Vec<StatSummary>> {
+        unsupported()
+    }
+
+    pub(crate) fn capture_identity(_pid: Pid) -> Result<ProcessIdentity> {
+        unsupported()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn empty_info(_pid: u32) -> ProcessInfo {
+        unimplemented!("tests run on Linux")
+    }
+}
