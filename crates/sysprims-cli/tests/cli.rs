@@ -298,3 +298,85 @@ fn help_shows_examples() {
         assert!(text.contains("Exit codes"), "{args:?}:\n{text}");
     }
 }
+
+#[test]
+fn sampling_shows_progress_only_on_a_terminal() {
+    // script(1) gives the command a pseudo-terminal for stdout and stderr.
+    let have_script = Command::new("sh")
+        .args(["-c", "command -v script >/dev/null"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_script {
+        assert_ne!(
+            std::env::var("SYSPRIMS_REQUIRE_ALL").as_deref(),
+            Ok("1"),
+            "script(1) is missing"
+        );
+        eprintln!("SKIPPED: script(1) is not available");
+        return;
+    }
+    let me = std::process::id().to_string();
+    let line = format!(
+        "{} pstat --pid {me} --sample 300ms",
+        env!("CARGO_BIN_EXE_sysprims")
+    );
+    let out = Command::new("script")
+        .args(["-qc", &line, "/dev/null"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("sampling CPU"),
+        "no progress on a terminal: {text:?}"
+    );
+    assert!(text.contains("COMMAND"), "{text:?}");
+
+    let out = sysprims(&["pstat", "--pid", &me, "--sample", "100ms"]);
+    assert!(out.status.success());
+    assert_eq!(
+        stderr(&out),
+        "",
+        "no progress when stderr is not a terminal"
+    );
+}
+
+#[test]
+fn fields_hidden_by_permission_are_null_not_errors() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let have_setpriv = Command::new("sh")
+        .args(["-c", "command -v setpriv >/dev/null"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !(root && have_setpriv) {
+        assert_ne!(
+            std::env::var("SYSPRIMS_REQUIRE_ALL").as_deref(),
+            Ok("1"),
+            "needs root and setpriv(1) to read a root process as another user"
+        );
+        eprintln!("SKIPPED: needs root and setpriv(1)");
+        return;
+    }
+    // A root-owned child, read by `nobody`: its executable link and environment are private
+    // to its owner; its command line and status are not.
+    let kid = Kid::spawn(&["sleep", "1000"]);
+    let pid = kid.pid().to_string();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_sysprims"))
+        .args(["pstat", "--pid", &pid, "--env", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &doc["processes"][0];
+    assert_eq!(p["pid"], kid.pid());
+    assert_eq!(p["exe_path"], Value::Null, "exe is hidden from other users");
+    assert!(p.get("env").is_none(), "environ is hidden from other users");
+    assert_eq!(p["cmdline"], serde_json::json!(["sleep", "1000"]));
+    assert_eq!(p["uid"], 0);
+    assert_eq!(p["user"], "root");
+    validate("process-snapshot.v1.schema.json", &doc);
+}
