@@ -23,12 +23,16 @@ fn reason(e: sysprims::SysprimsError) -> String {
     }
 }
 
-/// A duration: a non-negative decimal number with an optional unit, `ms`, `s` (the default),
-/// `m`, `h` or `d`: `500ms`, `2`, `1.5s`, `10m`.
-pub fn duration(text: &str) -> Result<Duration, String> {
+/// Split `12.5ms` into the non-negative number `12.5` and the unit `ms`. `kind` and `examples`
+/// word the errors.
+fn number_and_unit<'a>(
+    text: &'a str,
+    kind: &str,
+    examples: &str,
+) -> Result<(f64, &'a str), String> {
     let t = text.trim();
     if t.is_empty() {
-        return Err("a duration cannot be empty (examples: 500ms, 2s, 1.5m)".into());
+        return Err(format!("a {kind} cannot be empty (examples: {examples})"));
     }
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -36,15 +40,22 @@ pub fn duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = t.split_at(split);
     if number.is_empty() {
         return Err(if t.starts_with('-') {
-            "a duration cannot be negative".into()
+            format!("a {kind} cannot be negative")
         } else {
-            "a duration starts with a number (examples: 500ms, 2s, 1.5m)".into()
+            format!("a {kind} starts with a number (examples: {examples})")
         });
     }
-    let value: f64 = number
+    let value = number
         .parse()
         .map_err(|_| format!("{number:?} is not a number"))?;
-    let seconds_per_unit = match unit.trim() {
+    Ok((value, unit.trim()))
+}
+
+/// A duration: a non-negative decimal number with an optional unit, `ms`, `s` (the default),
+/// `m`, `h` or `d`: `500ms`, `2`, `1.5s`, `10m`.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let (value, unit) = number_and_unit(text, "duration", "500ms, 2s, 1.5m")?;
+    let seconds_per_unit = match unit {
         "ms" => 0.001,
         "" | "s" => 1.0,
         "m" => 60.0,
@@ -76,22 +87,8 @@ pub fn percent(text: &str) -> Result<f64, String> {
 /// A memory size in KiB: a number with an optional binary unit, `K` (the default), `M`, `G` or
 /// `T` (`KiB`, `MiB`, ... and `KB`, `MB`, ... are read the same).
 pub fn size_kb(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    if number.is_empty() {
-        return Err(if t.starts_with('-') {
-            "a size cannot be negative".into()
-        } else {
-            "a size starts with a number (examples: 512, 100M, 1.5G)".into()
-        });
-    }
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{number:?} is not a number"))?;
-    let unit = unit.trim().to_ascii_uppercase();
+    let (value, unit) = number_and_unit(text, "size", "512, 100M, 1.5G")?;
+    let unit = unit.to_ascii_uppercase();
     let unit = unit.trim_end_matches('B').trim_end_matches('I');
     let factor = match unit {
         "" | "K" => 1.0,

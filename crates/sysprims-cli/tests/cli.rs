@@ -51,6 +51,28 @@ fn validate(schema_file: &str, document: &Value) {
     assert!(errors.is_empty(), "{schema_file}: {errors:?}");
 }
 
+/// Whether a program is on PATH.
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program} >/dev/null")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Gate a test on a capability: skip with a message when it is missing, fail instead when
+/// `SYSPRIMS_REQUIRE_ALL=1` (CI).
+fn require(capability: &str, available: bool) -> bool {
+    if !available {
+        assert_ne!(
+            std::env::var("SYSPRIMS_REQUIRE_ALL").as_deref(),
+            Ok("1"),
+            "required capability missing: {capability}"
+        );
+        eprintln!("SKIPPED: {capability} is not available here");
+    }
+    available
+}
+
 /// A child in its own process group, killed with the whole group on drop.
 struct Kid(Child);
 
@@ -345,17 +367,9 @@ fn sampling_shows_progress_only_on_a_terminal() {
 fn fields_hidden_by_permission_are_null_not_errors() {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    let have_setpriv = Command::new("sh")
-        .args(["-c", "command -v setpriv >/dev/null"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !(root && have_setpriv) {
-        assert_ne!(
-            std::env::var("SYSPRIMS_REQUIRE_ALL").as_deref(),
-            Ok("1"),
-            "needs root and setpriv(1) to read a root process as another user"
-        );
-        eprintln!("SKIPPED: needs root and setpriv(1)");
+    if !require("root, to run a child as root and read it as nobody", root)
+        || !require("setpriv(1)", have("setpriv"))
+    {
         return;
     }
     // A root-owned child, read by `nobody`: its executable link and environment are private

@@ -67,11 +67,7 @@ impl Pid {
         }
         match u32::try_from(raw) {
             Ok(raw) => Pid::new(raw),
-            Err(_) => Err(SysprimsError::invalid(
-                "PID",
-                raw.to_string(),
-                format!("PID {raw} is above i32::MAX ({PID_MAX}), the largest PID there can be"),
-            )),
+            Err(_) => Err(too_large(raw)),
         }
     }
 
@@ -113,11 +109,7 @@ impl Pid {
                 }
                 other => other,
             }),
-            _ => Err(SysprimsError::invalid(
-                "PID",
-                text,
-                format!("above i32::MAX ({PID_MAX}), the largest PID there can be"),
-            )),
+            _ => Err(too_large(text)),
         }
     }
 
@@ -136,6 +128,15 @@ impl Pid {
     pub fn current() -> Pid {
         Pid::new(std::process::id()).expect("the kernel never gives a process PID 0")
     }
+}
+
+/// The error for a value too large for any `pid_t`.
+fn too_large(value: impl fmt::Display) -> SysprimsError {
+    SysprimsError::invalid(
+        "PID",
+        value.to_string(),
+        format!("above i32::MAX ({PID_MAX}), the largest PID there can be"),
+    )
 }
 
 fn negative_meaning(raw: i32) -> String {
@@ -257,11 +258,7 @@ impl IntoPid for u64 {
     fn into_pid(self) -> Result<Pid> {
         match u32::try_from(self) {
             Ok(raw) => Pid::new(raw),
-            Err(_) => Err(SysprimsError::invalid(
-                "PID",
-                self.to_string(),
-                format!("above i32::MAX ({PID_MAX}), the largest PID there can be"),
-            )),
+            Err(_) => Err(too_large(self)),
         }
     }
 }

@@ -13,3 +13,25 @@ pub(crate) use linux::process;
 pub(crate) mod unsupported;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::process;
+
+use crate::process::ProcessInfo;
+
+/// A process as a backend read it, with the raw counters the portable layer needs for CPU
+/// sampling and for telling a process from a successor with the same PID.
+#[derive(Clone, Debug)]
+pub(crate) struct RawProcess {
+    pub info: ProcessInfo,
+    /// CPU time used (user + system), clock ticks.
+    pub cpu_ticks: u64,
+    /// Start, clock ticks after boot.
+    pub start_ticks: u64,
+}
+
+/// The cheap part of a process: what its `stat` line says.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StatSummary {
+    pub pid: u32,
+    pub ppid: u32,
+    pub cpu_ticks: u64,
+    pub start_ticks: u64,
+}

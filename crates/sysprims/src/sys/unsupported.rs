@@ -5,6 +5,7 @@ pub(crate) mod process {
     use crate::error::{Result, SysprimsError};
     use crate::pid::Pid;
     use crate::process::{ProcessIdentity, ProcessInfo, ProcessOptions};
+    pub(crate) use crate::sys::{RawProcess, StatSummary};
 
     fn unsupported<T>() -> Result<T> {
         Err(SysprimsError::NotSupported {
@@ -31,21 +32,6 @@ pub(crate) mod process {
         pub(crate) fn ticks_to_ms(&self, ticks: u64) -> u64 {
             ticks
         }
-    }
-
-    #[derive(Clone, Debug)]
-    pub(crate) struct RawProcess {
-        pub info: ProcessInfo,
-        pub cpu_ticks: u64,
-        pub start_ticks: u64,
-    }
-
-    #[derive(Clone, Copy, Debug)]
-    pub(crate) struct StatSummary {
-        pub pid: u32,
-        pub ppid: u32,
-        pub cpu_ticks: u64,
-        pub start_ticks: u64,
     }
 
     #[derive(Default)]

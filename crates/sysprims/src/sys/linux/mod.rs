@@ -10,8 +10,8 @@ pub(crate) mod process {
     use std::sync::OnceLock;
 
     pub(crate) use super::clock::ProcClock as Clock;
-    pub(crate) use super::procfs::read::{RawProcess, StatSummary};
     pub(crate) use super::users::{UserCache, uid_for_name};
+    pub(crate) use crate::sys::{RawProcess, StatSummary};
 
     use super::pidfd::{self, Opened};
     use super::procfs::read::{ProcReader, ReadParts, list_pids};

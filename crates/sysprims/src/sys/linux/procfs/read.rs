@@ -24,26 +24,7 @@ use crate::error::{Result, Subject, SysprimsError};
 use crate::pid::Pid;
 use crate::process::{ProcessInfo, ProcessOptions, ProcessState};
 use crate::sys::linux::clock::{ProcClock, page_size};
-
-/// A process read from `/proc`, with the raw counters the portable layer needs for CPU
-/// sampling and identity.
-#[derive(Clone, Debug)]
-pub(crate) struct RawProcess {
-    pub info: ProcessInfo,
-    /// utime + stime, clock ticks.
-    pub cpu_ticks: u64,
-    /// Start, clock ticks after boot.
-    pub start_ticks: u64,
-}
-
-/// The cheap part of a process: `stat` only.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct StatSummary {
-    pub pid: u32,
-    pub ppid: u32,
-    pub cpu_ticks: u64,
-    pub start_ticks: u64,
-}
+use crate::sys::{RawProcess, StatSummary};
 
 /// Which optional parts to read.
 #[derive(Clone, Copy, Debug, Default)]
