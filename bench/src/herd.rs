@@ -5,7 +5,7 @@
 //! and by PID, then reaped:
 //! - by [`Herd::end`], also run by `Drop` when the bench returns or panics;
 //! - by a `SIGINT`/`SIGTERM`/`SIGHUP`/`SIGQUIT` handler, which kills and reaps the group and then
-//!   lets the signal end the bench;
+//!   lets the signal end the bench (see [`kill_and_reap_group`]);
 //! - by the kernel if the bench dies any other way (even `SIGKILL`): each child asks for
 //!   `SIGKILL` when its parent dies (`PR_SET_PDEATHSIG`).
 
@@ -131,15 +131,45 @@ pub fn die_with_parent(cmd: &mut Command) {
 
 extern "C" fn on_signal(sig: libc::c_int) {
     let pgid = HERD_PGID.load(Ordering::SeqCst);
-    // SAFETY: killpg, waitpid, signal and raise are async-signal-safe; waitpid gets a null
-    // status pointer, which it accepts.
+    if pgid > 0 {
+        kill_and_reap_group(pgid);
+    }
+    // SAFETY: signal and raise are async-signal-safe; with the default action restored, the
+    // signal ends the bench as it would have without the handler.
     unsafe {
-        if pgid > 0 {
-            libc::killpg(pgid, libc::SIGKILL);
-            while libc::waitpid(-pgid, std::ptr::null_mut(), 0) > 0 {}
-        }
         libc::signal(sig, libc::SIG_DFL);
         libc::raise(sig);
+    }
+}
+
+/// Kill group `pgid` until no child of ours is left in it, reaping as they die. Called from
+/// a signal handler, so only async-signal-safe calls.
+///
+/// One `killpg` is not enough: the signal may come while a child is between `fork` and
+/// `setpgid`, and that child joins the group after the first kill. It is killed by a later
+/// round. (A child that has not joined when the group is empty dies on its own: its
+/// `getppid` check fails or `PR_SET_PDEATHSIG` fires when the bench exits.)
+fn kill_and_reap_group(pgid: libc::pid_t) {
+    let pause = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 1_000_000,
+    };
+    // Bounded, so a handler can never hang the bench: 10 s of 1 ms rounds.
+    for _ in 0..10_000 {
+        // SAFETY: killpg, waitpid and nanosleep are async-signal-safe; waitpid accepts a
+        // null status pointer and nanosleep a null remainder pointer.
+        let reaped = unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+            libc::waitpid(-pgid, std::ptr::null_mut(), libc::WNOHANG)
+        };
+        if reaped > 0 {
+            continue;
+        }
+        if reaped < 0 && io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return; // ECHILD: no child of ours is left in the group.
+        }
+        // SAFETY: see above.
+        unsafe { libc::nanosleep(&pause, std::ptr::null_mut()) };
     }
 }
 

@@ -92,7 +92,11 @@ pub fn launch(mut args: impl Iterator<Item = OsString>) -> ! {
             std::process::exit(0);
         }
         Ok((status, _)) => {
-            println!("wait status {status:#x}");
+            if libc::WIFSIGNALED(status) {
+                println!("killed by signal {}", libc::WTERMSIG(status));
+            } else {
+                println!("exited with status {}", libc::WEXITSTATUS(status));
+            }
             std::process::exit(1);
         }
         Err(e) => {

@@ -305,25 +305,29 @@ pub fn snapshot(options: &SnapshotOptions) -> Result<ProcessSnapshot> {
     });
 
     let mut users = sys::UserCache::default();
-    let mut processes = Vec::with_capacity(raw.len());
-    for mut p in raw {
-        if let (Some((_, ticks)), Some(window_ms)) = (&first, sample_ms) {
-            let (used, window) = match ticks.get(&(p.info.pid, p.start_ticks)) {
-                Some(&before) => (p.cpu_ticks.saturating_sub(before), window_ms),
-                // Started during the interval: all its CPU time is inside it.
-                None => (p.cpu_ticks, window_ms.min(p.info.elapsed_ms)),
-            };
-            p.info.cpu_percent = if window == 0 {
-                0.0
-            } else {
-                clock.ticks_to_ms(used) as f64 * 100.0 / window as f64
-            };
-        }
-        if filter.matches(&p.info) {
-            p.info.user = users.name(p.info.uid);
-            processes.push(p.info);
-        }
-    }
+    // An iterator chain from `raw` into the result lets the standard library reuse `raw`'s
+    // allocation (in-place collect) instead of holding two copies of the listing at once.
+    let mut processes: Vec<ProcessInfo> = raw
+        .into_iter()
+        .filter_map(|mut p| {
+            if let (Some((_, ticks)), Some(window_ms)) = (&first, sample_ms) {
+                let (used, window) = match ticks.get(&(p.info.pid, p.start_ticks)) {
+                    Some(&before) => (p.cpu_ticks.saturating_sub(before), window_ms),
+                    // Started during the interval: all its CPU time is inside it.
+                    None => (p.cpu_ticks, window_ms.min(p.info.elapsed_ms)),
+                };
+                p.info.cpu_percent = if window == 0 {
+                    0.0
+                } else {
+                    clock.ticks_to_ms(used) as f64 * 100.0 / window as f64
+                };
+            }
+            filter.matches(&p.info).then(|| {
+                p.info.user = users.name(p.info.uid);
+                p.info
+            })
+        })
+        .collect();
     sort(&mut processes, options.sort, options.reverse);
     if let Some(limit) = options.limit {
         processes.truncate(limit);

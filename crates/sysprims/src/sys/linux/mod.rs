@@ -57,33 +57,34 @@ pub(crate) mod process {
         };
         let threads = worker_count(pids.len());
         if threads <= 1 {
-            return read_chunk(pids, parts, clock);
+            return read_chunk(pids, parts, clock, pids.len());
         }
         let chunk = pids.len().div_ceil(threads);
+        let mut parts_of_pids = pids.chunks(chunk);
+        let mine = parts_of_pids.next().unwrap_or(&[]);
         std::thread::scope(|scope| {
-            let mut pending = Vec::with_capacity(threads);
-            let mut out = Vec::with_capacity(pids.len());
-            for part in pids.chunks(chunk) {
+            let mut others = Vec::with_capacity(threads);
+            for part in parts_of_pids {
                 // A thread that cannot be started (RLIMIT_NPROC, memory) is no reason to fail:
-                // read that part here.
-                match std::thread::Builder::new()
+                // that part is read here afterwards.
+                let handle = std::thread::Builder::new()
                     .name("sysprims-proc".into())
-                    .spawn_scoped(scope, move || read_chunk(part, parts, clock))
-                {
-                    Ok(handle) => pending.push(Ok(handle)),
-                    Err(_) => pending.push(Err(part)),
-                }
+                    .spawn_scoped(scope, move || read_chunk(part, parts, clock, part.len()));
+                others.push((part, handle.ok()));
             }
-            for item in pending {
-                let result = match item {
-                    Ok(handle) => handle.join().unwrap_or_else(|_| {
+            // This thread reads the first part into the vector that becomes the result, and
+            // the others' parts are moved onto its end, so at most one part is held twice.
+            let mut out = read_chunk(mine, parts, clock, pids.len())?;
+            for (part, handle) in others {
+                let result = match handle {
+                    Some(handle) => handle.join().unwrap_or_else(|_| {
                         Err(SysprimsError::Internal {
                             message: "a /proc reader thread panicked".into(),
                         })
                     }),
-                    Err(part) => read_chunk(part, parts, clock),
+                    None => read_chunk(part, parts, clock, part.len()),
                 };
-                out.extend(result?);
+                out.append(&mut result?);
             }
             Ok(out)
         })
@@ -100,9 +101,15 @@ pub(crate) mod process {
             .min(n / (PARALLEL_THRESHOLD / 2))
     }
 
-    fn read_chunk(pids: &[u32], parts: ReadParts, clock: &Clock) -> Result<Vec<RawProcess>> {
+    /// Read `pids` into a vector with room for `capacity` processes.
+    fn read_chunk(
+        pids: &[u32],
+        parts: ReadParts,
+        clock: &Clock,
+        capacity: usize,
+    ) -> Result<Vec<RawProcess>> {
         let mut reader = ProcReader::default();
-        let mut out = Vec::with_capacity(pids.len());
+        let mut out = Vec::with_capacity(capacity);
         for &pid in pids {
             match reader.read_process(pid, parts, clock) {
                 Ok(raw) => out.push(raw),
