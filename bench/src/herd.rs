@@ -181,19 +181,15 @@ fn install_signal_handlers() {
     }
 }
 
-/// How many processes are in process group `pgid`, from `/proc/<pid>/stat`.
-pub fn count_in_group(pgid: i32) -> usize {
-    crate::proc_pids()
-        .into_iter()
-        .filter(|pid| pgrp_of(*pid) == Some(pgid))
-        .count()
-}
-
-fn pgrp_of(pid: u32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After "pid (comm) ": state, ppid, pgrp.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split(' ').nth(2)?.parse().ok()
+/// How many processes are in process group `pgid`.
+pub fn count_in_group(pgid: i32) -> Result<usize, String> {
+    let snap = sysprims::snapshot(&sysprims::SnapshotOptions::default())
+        .map_err(|e| format!("cannot list processes to check the cleanup: {e}"))?;
+    Ok(snap
+        .processes
+        .iter()
+        .filter(|p| i64::from(p.pgid) == i64::from(pgid))
+        .count())
 }
 
 /// Find a program in `PATH`, once, so no spawn searches for it.

@@ -266,7 +266,10 @@ fn run(config: &Config) -> Result<(), String> {
     let pgid = herd.pgid();
     let started = herd.len();
     let reaped = herd.end();
-    let left = pgid.map_or(0, herd::count_in_group);
+    let left = match pgid {
+        Some(pgid) => herd::count_in_group(pgid)?,
+        None => 0,
+    };
     println!(
         "cleanup: started {} sleep processes (process group {}), killed and reaped {}; \
          left in the group: {}; /proc now has {} processes ({} at start)",
