@@ -238,3 +238,57 @@ fn comm_with_spaces_and_parentheses() {
     child.kill();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_effective_uid_of_a_non_dumpable_process_is_read_right() {
+    // The kernel gives a non-dumpable process's /proc files to root, but not its /proc/<pid>
+    // directory: that keeps the effective UID, and is what sysprims reads.
+    if !common::require("root (to change a child's UID)", common::is_root()) {
+        return;
+    }
+    let mut fds = [0; 2];
+    // SAFETY: pipe fills two fds we own.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: the child makes only async-signal-safe system calls (setresuid, prctl, write,
+    // pause, _exit) before it is killed.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        unsafe {
+            libc::setresgid(65534, 65534, 65534);
+            libc::setresuid(65534, 65534, 65534);
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+            libc::write(fds[1], b"x".as_ptr().cast(), 1);
+            loop {
+                libc::pause();
+            }
+        }
+    }
+    let mut byte = 0u8;
+    // SAFETY: reading one byte into a local from our pipe.
+    unsafe {
+        libc::close(fds[1]);
+        assert_eq!(libc::read(fds[0], (&mut byte as *mut u8).cast(), 1), 1);
+        libc::close(fds[0]);
+    }
+    let pid = pid as u32;
+    let status_owner = std::os::unix::fs::MetadataExt::uid(
+        &std::fs::metadata(format!("/proc/{pid}/status")).unwrap(),
+    );
+    let info = get_process(pid);
+    let listed = sysprims::snapshot(&sysprims::SnapshotOptions::default())
+        .unwrap()
+        .processes
+        .into_iter()
+        .find(|p| p.pid == pid);
+    // SAFETY: kill and reap our own child.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+        libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+    }
+    assert_eq!(status_owner, 0, "the trap: its files look root-owned");
+    let info = info.unwrap();
+    assert_eq!(info.uid, 65534);
+    assert_eq!(info.user.as_deref(), Some("nobody"));
+    assert_eq!(listed.expect("listed").uid, 65534);
+}

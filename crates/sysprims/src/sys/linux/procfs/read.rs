@@ -63,7 +63,8 @@ pub(crate) struct ProcDir {
     pid: u32,
 }
 
-fn not_found_or(errno: Errno, operation: &'static str, pid: u32) -> SysprimsError {
+/// The error for a failed system call on a process's `/proc` files.
+fn proc_error(errno: Errno, operation: &'static str, pid: u32) -> SysprimsError {
     SysprimsError::from_errno(operation, Subject::Process(pid), errno.raw_os_error())
 }
 
@@ -79,7 +80,7 @@ impl ProcReader {
             Mode::empty(),
         ) {
             Ok(fd) => Ok(ProcDir { fd, pid }),
-            Err(e) => Err(not_found_or(e, "open /proc/<pid>", pid)),
+            Err(e) => Err(proc_error(e, "open /proc/<pid>", pid)),
         }
     }
 
@@ -91,7 +92,7 @@ impl ProcReader {
     /// Read and parse `stat`.
     fn stat<'a>(&'a mut self, dir: &ProcDir) -> Result<Stat<'a>> {
         self.read_file(dir, c"stat")
-            .map_err(|e| not_found_or(e, "read /proc/<pid>/stat", dir.pid))?;
+            .map_err(|e| proc_error(e, "read /proc/<pid>/stat", dir.pid))?;
         parse::parse_stat(&self.file).map_err(|e| SysprimsError::Internal {
             message: format!("cannot parse /proc/{}/stat: {}", dir.pid, e.0),
         })
@@ -113,10 +114,10 @@ impl ProcReader {
     /// directory (and only it: `task_dump_owner()` in `fs/proc/base.c`) always belong to the
     /// effective UID, even for non-dumpable processes whose files it gives to root, precisely
     /// so that a `stat` can replace reading `status`. One `fstat` instead of ~10 µs of `status`.
-    fn effective_uid(&mut self, dir: &ProcDir) -> Result<u32> {
+    fn effective_uid(&self, dir: &ProcDir) -> Result<u32> {
         rustix::fs::fstat(&dir.fd)
             .map(|st| st.st_uid)
-            .map_err(|e| not_found_or(e, "fstat /proc/<pid>", dir.pid))
+            .map_err(|e| proc_error(e, "fstat /proc/<pid>", dir.pid))
     }
 
     /// Read everything [`ProcessInfo`] holds, except the user name (the caller resolves UIDs
@@ -174,7 +175,7 @@ impl ProcReader {
 
         if parts.require_process {
             self.read_file(&dir, c"status")
-                .map_err(|e| not_found_or(e, "read /proc/<pid>/status", pid))?;
+                .map_err(|e| proc_error(e, "read /proc/<pid>/status", pid))?;
             let status = parse::parse_status(&self.file);
             if status.tgid != Some(pid) {
                 // A thread ID, not a process.
