@@ -32,7 +32,7 @@ pub struct PstatArgs {
     pid: Vec<Vec<u32>>,
 
     /// Name contains TEXT (the name is the kernel's, at most 15 bytes; longer program
-    /// names are matched through argv[0] and the executable too).
+    /// names are matched through the command line and the executable too).
     #[arg(long, value_name = "TEXT")]
     name: Option<String>,
 

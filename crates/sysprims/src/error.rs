@@ -1,7 +1,7 @@
 //! One error type for every sysprims operation, with numeric codes that the C ABI and the Go
 //! bindings share.
 //!
-//! Every error says what was being done ([`SysprimsError::operation`]) and to what (a
+//! Every error says what was being done (its `operation`) and to what (a
 //! [`Subject`]: a PID or a path), so a log line is useful without a backtrace.
 
 use std::fmt;
