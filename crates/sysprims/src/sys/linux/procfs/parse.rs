@@ -301,6 +301,43 @@ mod tests {
     }
 
     #[test]
+    fn every_live_stat_and_status_on_this_machine_parses() {
+        // Live fixtures: whatever runs here now, threads included.
+        let mut parsed = 0;
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let tasks = std::fs::read_dir(entry.path().join("task"))
+                .into_iter()
+                .flatten()
+                .flatten();
+            for task in tasks {
+                let Ok(stat) = std::fs::read(task.path().join("stat")) else {
+                    continue;
+                };
+                let s = parse_stat(&stat).unwrap_or_else(|e| {
+                    panic!(
+                        "{}: {e:?}: {}",
+                        task.path().display(),
+                        String::from_utf8_lossy(&stat)
+                    )
+                });
+                assert_eq!(s.pid.to_string(), task.file_name().to_string_lossy());
+                if let Ok(status) = std::fs::read(task.path().join("status")) {
+                    assert_eq!(parse_status(&status).tgid, Some(pid));
+                }
+                parsed += 1;
+            }
+        }
+        assert!(parsed > 1);
+    }
+
+    #[test]
     fn status_tgid_and_effective_uid() {
         let status = b"Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t2100\nNgid:\t0\nPid:\t2101\nPPid:\t2050\nTracerPid:\t0\nUid:\t1000\t33\t33\t33\nGid:\t0\t0\t0\t0\n";
         let s = parse_status(status);
