@@ -6,12 +6,12 @@ use std::time::Duration;
 use sysprims::Pid;
 
 /// A PID: 1..=i32::MAX.
-pub fn pid(text: &str) -> Result<u32, String> {
-    Pid::parse(text).map(Pid::get).map_err(reason)
+pub fn pid(text: &str) -> Result<Pid, String> {
+    Pid::parse(text).map_err(reason)
 }
 
 /// One or more PIDs, comma-separated.
-pub fn pid_list(text: &str) -> Result<Vec<u32>, String> {
+pub fn pid_list(text: &str) -> Result<Vec<Pid>, String> {
     text.split(',').map(pid).collect()
 }
 
@@ -177,11 +177,16 @@ mod tests {
 
     #[test]
     fn pids_and_counts() {
-        assert_eq!(pid("42").unwrap(), 42);
+        assert_eq!(pid("42").unwrap().get(), 42);
         for bad in ["abc", "-1", "0", "4294967295", "2147483648", ""] {
             assert!(pid(bad).is_err(), "{bad}");
         }
-        assert_eq!(pid_list("1,2,3").unwrap(), vec![1, 2, 3]);
+        let list: Vec<u32> = pid_list("1,2,3")
+            .unwrap()
+            .into_iter()
+            .map(Pid::get)
+            .collect();
+        assert_eq!(list, vec![1, 2, 3]);
         assert!(pid_list("1,,3").is_err());
         assert_eq!(positive("3").unwrap(), 3);
         assert!(positive("0").is_err());

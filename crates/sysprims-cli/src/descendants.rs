@@ -25,7 +25,7 @@ Exit codes: 0 success, 1 when the PID does not exist, 2 usage error.";
 pub struct DescendantsArgs {
     /// The process whose descendants to list.
     #[arg(value_parser = args::pid, allow_negative_numbers = true)]
-    pid: u32,
+    pid: sysprims::Pid,
 
     /// How many levels below PID: a number (1 = children) or "all".
     #[arg(long, value_name = "N|all", default_value = "all", value_parser = args::levels)]

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
-use sysprims::{ProcessFilter, ProcessOptions, ProcessState, SnapshotOptions, SortKey};
+use sysprims::{Pid, ProcessFilter, ProcessOptions, ProcessState, SnapshotOptions, SortKey};
 
 use crate::{Failure, args, output};
 
@@ -29,7 +29,7 @@ not exist (the others are still listed), 2 usage error.";
 pub struct PstatArgs {
     /// Only these PIDs (repeat the option or separate with commas).
     #[arg(long, value_name = "PID", value_parser = args::pid_list, allow_negative_numbers = true, action = clap::ArgAction::Append)]
-    pid: Vec<Vec<u32>>,
+    pid: Vec<Vec<Pid>>,
 
     /// Name contains TEXT (the name is the kernel's, at most 15 bytes; longer program
     /// names are matched through the command line and the executable too).
@@ -46,7 +46,7 @@ pub struct PstatArgs {
 
     /// Parent PID.
     #[arg(long, value_name = "PID", value_parser = args::pid, allow_negative_numbers = true)]
-    ppid: Option<u32>,
+    ppid: Option<Pid>,
 
     /// Scheduling state: running, sleeping, disk_sleep, stopped, tracing_stop, zombie, dead,
     /// idle, parked (or the ps letter).
@@ -118,8 +118,9 @@ fn reason(e: sysprims::SysprimsError) -> String {
 }
 
 pub fn run(a: PstatArgs, out: &mut impl Write) -> Result<(), Failure> {
-    let pids: Vec<u32> = a.pid.into_iter().flatten().collect();
-    let valid = |raw: u32| sysprims::Pid::new(raw).expect("validated by the argument parser");
+    let mut pids: Vec<Pid> = a.pid.into_iter().flatten().collect();
+    pids.sort_unstable();
+    pids.dedup();
     let (name_contains, name_equals) = match (a.name, a.exact) {
         (Some(name), true) => (None, Some(name)),
         (name, _) => (name, None),
@@ -129,8 +130,8 @@ pub fn run(a: PstatArgs, out: &mut impl Write) -> Result<(), Failure> {
             name_contains,
             name_equals,
             user: a.user,
-            ppid: a.ppid.map(valid),
-            pids: (!pids.is_empty()).then(|| pids.iter().copied().map(valid).collect()),
+            ppid: a.ppid,
+            pids: (!pids.is_empty()).then(|| pids.clone()),
             state: a.state,
             cpu_above: a.cpu_above,
             memory_above_kb: a.memory_above,
@@ -144,7 +145,6 @@ pub fn run(a: PstatArgs, out: &mut impl Write) -> Result<(), Failure> {
         cpu_sample_ms: a.sample.map(|d| d.as_millis().max(1) as u64),
         process: ProcessOptions { include_env: a.env },
     };
-    options.filter.validate()?;
 
     let progress = a.sample.filter(|_| crate::stderr_is_terminal()).map(|d| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -165,28 +165,19 @@ pub fn run(a: PstatArgs, out: &mut impl Write) -> Result<(), Failure> {
     }
 
     // Like `ps -p`: asking for a PID that does not exist is a failure, reported after the
-    // output of those that do.
-    let mut missing = pids;
-    missing.sort_unstable();
-    missing.dedup();
-    missing.retain(|pid| !snapshot.processes.iter().any(|p| p.pid == *pid));
-    // A PID that exists but was filtered out (by another option, or --top) is not missing.
+    // output of those that do. (One that exists but was filtered out is not missing.)
+    let missing: Vec<Pid> = pids
+        .into_iter()
+        .filter(|pid| !snapshot.processes.iter().any(|p| p.pid == pid.get()))
+        .filter(|&pid| {
+            matches!(sysprims::get_process(pid), Err(ref e) if e.code() == sysprims::ErrorCode::NotFound)
+        })
+        .collect();
+    for pid in &missing {
+        crate::warn(format_args!("pstat: process {pid} not found"));
+    }
     if !missing.is_empty() {
-        let still_missing: Vec<u32> = missing
-            .into_iter()
-            .filter(|&pid| {
-                matches!(
-                    sysprims::get_process(pid),
-                    Err(ref e) if e.code() == sysprims::ErrorCode::NotFound
-                )
-            })
-            .collect();
-        for pid in &still_missing {
-            crate::warn(format_args!("pstat: process {pid} not found"));
-        }
-        if !still_missing.is_empty() {
-            return Err(Failure::Partial);
-        }
+        return Err(Failure::Partial);
     }
     Ok(())
 }
