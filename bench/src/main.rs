@@ -339,19 +339,6 @@ fn peer_lib() -> std::io::Result<LibRun> {
 }
 
 fn print_size(r: &SizeResult, before: usize, after: usize) {
-    let row = |label: &str,
-               ours: String,
-               peer: String,
-               ratio: f64,
-               target: String,
-               pass: Option<bool>| {
-        let verdict = match pass {
-            Some(true) => "PASS",
-            Some(false) => "FAIL",
-            None => "info",
-        };
-        println!("  {label:<48} {ours:>10} {peer:>10} {ratio:>7.2}  {target:<15} {verdict}");
-    };
     println!(
         "   /proc had {} processes before these measurements, {} after",
         thousands(before),
@@ -362,56 +349,23 @@ fn print_size(r: &SizeResult, before: usize, after: usize) {
         "measure (ours vs peer)", "ours", "peer", "ratio", "target"
     );
 
-    let (ow, pw) = (
-        median_of(&r.ours_cli, |x| x.wall),
-        median_of(&r.peer_cli, |x| x.wall),
+    time_rows(
+        (
+            "a  wall: sysprims pstat --json vs ps -eo",
+            "a  CPU (user+sys): same commands",
+        ),
+        (&r.ours_cli, &r.peer_cli),
+        |x| (x.wall, x.cpu),
+        TARGET_CLI_RATIO,
     );
-    let ratio = secs(ow) / secs(pw);
-    row(
-        "a  wall: sysprims pstat --json vs ps -eo",
-        ms(ow),
-        ms(pw),
-        ratio,
-        format!("<= {TARGET_CLI_RATIO:.2}"),
-        Some(ratio <= TARGET_CLI_RATIO),
-    );
-    let (oc, pc) = (
-        median_of(&r.ours_cli, |x| x.cpu),
-        median_of(&r.peer_cli, |x| x.cpu),
-    );
-    row(
-        "a  CPU (user+sys): same commands",
-        ms(oc),
-        ms(pc),
-        secs(oc) / secs(pc),
-        "-".into(),
-        None,
-    );
-
-    let (ow, pw) = (
-        median_of(&r.ours_lib, |x| x.wall),
-        median_of(&r.peer_lib, |x| x.wall),
-    );
-    let ratio = secs(ow) / secs(pw);
-    row(
-        "b  wall: snapshot() vs procfs stat+cmdline+exe",
-        ms(ow),
-        ms(pw),
-        ratio,
-        format!("<= {TARGET_LIB_RATIO:.2}"),
-        Some(ratio <= TARGET_LIB_RATIO),
-    );
-    let (oc, pc) = (
-        median_of(&r.ours_lib, |x| x.cpu),
-        median_of(&r.peer_lib, |x| x.cpu),
-    );
-    row(
-        "b  CPU (all threads): same calls",
-        ms(oc),
-        ms(pc),
-        secs(oc) / secs(pc),
-        "-".into(),
-        None,
+    time_rows(
+        (
+            "b  wall: snapshot() vs procfs stat+cmdline+exe",
+            "b  CPU (all threads): same calls",
+        ),
+        (&r.ours_lib, &r.peer_lib),
+        |x| (x.wall, x.cpu),
+        TARGET_LIB_RATIO,
     );
     let (ol, pl) = (
         r.ours_lib.iter().map(|x| x.listed).max().unwrap_or(0),
@@ -672,6 +626,51 @@ fn median(values: impl Iterator<Item = Duration>) -> Duration {
         n if n % 2 == 1 => v[n / 2],
         n => (v[n / 2 - 1] + v[n / 2]) / 2,
     }
+}
+
+/// One report row: what, ours, peer, ratio, target, verdict (`None`: information only).
+fn row(label: &str, ours: String, peer: String, ratio: f64, target: String, pass: Option<bool>) {
+    let verdict = match pass {
+        Some(true) => "PASS",
+        Some(false) => "FAIL",
+        None => "info",
+    };
+    println!("  {label:<48} {ours:>10} {peer:>10} {ratio:>7.2}  {target:<15} {verdict}");
+}
+
+/// Two report rows for one comparison: median wall time against a target ratio, and median
+/// CPU time for information. `times` gives a run's (wall, CPU).
+fn time_rows<T>(
+    (wall_label, cpu_label): (&str, &str),
+    (ours, peer): (&[T], &[T]),
+    times: impl Fn(&T) -> (Duration, Duration),
+    target: f64,
+) {
+    let (ow, pw) = (
+        median_of(ours, |x| times(x).0),
+        median_of(peer, |x| times(x).0),
+    );
+    let ratio = secs(ow) / secs(pw);
+    row(
+        wall_label,
+        ms(ow),
+        ms(pw),
+        ratio,
+        format!("<= {target:.2}"),
+        Some(ratio <= target),
+    );
+    let (oc, pc) = (
+        median_of(ours, |x| times(x).1),
+        median_of(peer, |x| times(x).1),
+    );
+    row(
+        cpu_label,
+        ms(oc),
+        ms(pc),
+        secs(oc) / secs(pc),
+        "-".into(),
+        None,
+    );
 }
 
 fn median_of<T>(runs: &[T], f: impl Fn(&T) -> Duration) -> Duration {
