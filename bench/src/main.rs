@@ -429,47 +429,38 @@ fn print_scaling(results: &[SizeResult]) {
                 (hi / later.procs as f64) / (lo / first.procs as f64)
             );
         };
-        time_row(
-            "a  ours: sysprims pstat --json",
-            median_of(&first.ours_cli, |x| x.wall),
-            median_of(&later.ours_cli, |x| x.wall),
-        );
-        time_row(
-            "a  peer: ps -eo ...",
-            median_of(&first.peer_cli, |x| x.wall),
-            median_of(&later.peer_cli, |x| x.wall),
-        );
-        time_row(
-            "b  ours: snapshot()",
-            median_of(&first.ours_lib, |x| x.wall),
-            median_of(&later.ours_lib, |x| x.wall),
-        );
-        time_row(
-            "b  peer: procfs",
-            median_of(&first.peer_lib, |x| x.wall),
-            median_of(&later.peer_lib, |x| x.wall),
-        );
+        // The four sides, each as (label, median at the first size, median at this one).
+        let sides = |cli: fn(&Run) -> Duration, lib: fn(&LibRun) -> Duration| {
+            [
+                (
+                    "a  ours: sysprims pstat --json",
+                    median_of(&first.ours_cli, cli),
+                    median_of(&later.ours_cli, cli),
+                ),
+                (
+                    "a  peer: ps -eo ...",
+                    median_of(&first.peer_cli, cli),
+                    median_of(&later.peer_cli, cli),
+                ),
+                (
+                    "b  ours: snapshot()",
+                    median_of(&first.ours_lib, lib),
+                    median_of(&later.ours_lib, lib),
+                ),
+                (
+                    "b  peer: procfs",
+                    median_of(&first.peer_lib, lib),
+                    median_of(&later.peer_lib, lib),
+                ),
+            ]
+        };
+        for (label, lo, hi) in sides(|x| x.wall, |x| x.wall) {
+            time_row(label, lo, hi);
+        }
         println!("  per process, median CPU (user+sys, all threads)");
-        time_row(
-            "a  ours: sysprims pstat --json",
-            median_of(&first.ours_cli, |x| x.cpu),
-            median_of(&later.ours_cli, |x| x.cpu),
-        );
-        time_row(
-            "a  peer: ps -eo ...",
-            median_of(&first.peer_cli, |x| x.cpu),
-            median_of(&later.peer_cli, |x| x.cpu),
-        );
-        time_row(
-            "b  ours: snapshot()",
-            median_of(&first.ours_lib, |x| x.cpu),
-            median_of(&later.ours_lib, |x| x.cpu),
-        );
-        time_row(
-            "b  peer: procfs",
-            median_of(&first.peer_lib, |x| x.cpu),
-            median_of(&later.peer_lib, |x| x.cpu),
-        );
+        for (label, lo, hi) in sides(|x| x.cpu, |x| x.cpu) {
+            time_row(label, lo, hi);
+        }
         let ratio =
             |o: &[Run], p: &[Run]| secs(median_of(o, |x| x.wall)) / secs(median_of(p, |x| x.wall));
         let lib_ratio = |o: &[LibRun], p: &[LibRun]| {

@@ -324,17 +324,7 @@ fn help_shows_examples() {
 #[test]
 fn sampling_shows_progress_only_on_a_terminal() {
     // script(1) gives the command a pseudo-terminal for stdout and stderr.
-    let have_script = Command::new("sh")
-        .args(["-c", "command -v script >/dev/null"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !have_script {
-        assert_ne!(
-            std::env::var("SYSPRIMS_REQUIRE_ALL").as_deref(),
-            Ok("1"),
-            "script(1) is missing"
-        );
-        eprintln!("SKIPPED: script(1) is not available");
+    if !require("script(1)", have("script")) {
         return;
     }
     let me = std::process::id().to_string();
