@@ -3,6 +3,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use common::{Group, have, require, wait_exit_keep_zombie};
@@ -30,13 +31,31 @@ fn ps(args: &[&str]) -> HashMap<u32, String> {
 /// Text reduced to what both sides print the same way. In the C locale ps prints each
 /// non-ASCII byte as `?` and a control character as `.` (procps 4) or `?`, where sysprims
 /// keeps the character (or U+FFFD for invalid UTF-8); so both drop everything outside
-/// printable ASCII, and `?` and `.` themselves.
+/// printable ASCII, and `?` and `.` themselves. Spaces at either end go too: the column
+/// parsing loses them on ps's side.
 fn ps_text(text: &str) -> String {
     text.chars()
         .filter(|c| (' '..='~').contains(c) && *c != '?' && *c != '.')
         .collect::<String>()
-        .trim_end()
+        .trim()
         .to_string()
+}
+
+/// procps formats each line of `ps` output into a 128 KiB buffer, so the `args` of a
+/// longer command line (a shell running a script passed inline, say) is cut short.
+const PS_LINE_MAX: usize = 128 * 1024;
+
+/// A long text cut to its ends, for a failure message that stays readable.
+fn brief(text: &str) -> String {
+    if text.len() <= 200 {
+        return text.to_string();
+    }
+    format!(
+        "{}...({} bytes)...{}",
+        &text[..100],
+        text.len(),
+        &text[text.len() - 100..]
+    )
 }
 
 /// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
@@ -132,6 +151,13 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
     ]);
     // Text ps prints differently (non-ASCII, a control character), and a zombie.
     let _c = Group::spawn(&["sh", "-c", "read line", "caf\u{e9}\t\u{7}"]);
+    // An empty argv[0], so the command line starts with a space.
+    let mut empty_zero = Command::new("sh");
+    empty_zero.arg0("").args(["-c", "read line"]);
+    let _e = Group::spawn_with(&mut empty_zero);
+    // A command line longer than ps prints.
+    let long = "x".repeat(100_000);
+    let _d = Group::spawn(&["sh", "-c", "read line", "long", &long, &long]);
     let zombie = Group::spawn(&["true"]);
     wait_exit_keep_zombie(zombie.pid);
     let ours = listing();
@@ -141,6 +167,7 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
 
     let mut agreed = 0;
     let mut changed = 0;
+    let mut long_cut = 0;
     for (pid, p) in &ours {
         let (Some(id), Some(comm), Some(arg)) = (ids.get(pid), comms.get(pid), args.get(pid))
         else {
@@ -152,6 +179,8 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
             continue;
         }
         let f: Vec<&str> = id.split_whitespace().collect();
+        // ps cuts a long line short: then only what it printed can be compared.
+        let cut = arg.len() + pid.to_string().len() + 1 >= PS_LINE_MAX - 64;
         // ps marks zombies with a suffix on their bracketed name.
         let arg = arg.trim_end();
         let arg = arg.strip_suffix(" <defunct>").unwrap_or(arg);
@@ -168,16 +197,23 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
             } else {
                 p.cmdline.join(" ").trim_end().to_string()
             };
+            let mut cmd = ps_text(&cmd);
+            if cut && cmd.len() > theirs.4.len() {
+                cmd.truncate(theirs.4.len());
+            }
             (
                 p.ppid,
                 p.uid,
                 p.user.clone().unwrap_or_else(|| p.uid.to_string()),
                 ps_text(&p.name),
-                ps_text(&cmd),
+                cmd,
             )
         };
         if mine(p) == theirs {
             agreed += 1;
+            if cut {
+                long_cut += 1;
+            }
             continue;
         }
         // The process may have exec'd, been renamed or re-parented between our read and
@@ -185,14 +221,24 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
         match get_process(*pid) {
             Ok(now) if mine(&now) == theirs => changed += 1,
             Err(_) => changed += 1,
-            Ok(now) => panic!(
-                "PID {pid} ({:?}): sysprims {:?} vs ps {:?}",
-                now.state,
-                mine(&now),
-                theirs
-            ),
+            Ok(now) => {
+                let m = mine(&now);
+                panic!(
+                    "PID {pid} ({:?}): sysprims {:?} vs ps {:?}",
+                    now.state,
+                    (m.0, m.1, &m.2, brief(&m.3), brief(&m.4)),
+                    (
+                        theirs.0,
+                        theirs.1,
+                        &theirs.2,
+                        brief(&theirs.3),
+                        brief(&theirs.4)
+                    ),
+                )
+            }
         }
     }
+    assert!(long_cut >= 1, "the long command line was not compared");
     assert!(agreed >= 3, "agreed {agreed}, changed {changed}");
     assert!(
         changed * 20 <= agreed,
