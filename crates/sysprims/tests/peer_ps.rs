@@ -28,17 +28,15 @@ fn ps(args: &[&str]) -> HashMap<u32, String> {
         .collect()
 }
 
-/// Text reduced to what both sides print the same way. In the C locale ps prints each
-/// non-ASCII byte as `?` and a control character as `.` (procps 4) or `?`, where sysprims
-/// keeps the character (or U+FFFD for invalid UTF-8); so both drop everything outside
-/// printable ASCII, and `?` and `.` themselves. Spaces at either end go too: the column
-/// parsing loses them on ps's side.
+/// Text reduced to what both sides print the same way: the visible ASCII characters
+/// other than `?` and `.`. ps escapes what it cannot print: in the C locale a non-ASCII
+/// byte becomes `?`, and a control character `?`, `.` or (in `args`) a space, depending on
+/// the field and the procps version; sysprims keeps the character (U+FFFD for invalid
+/// UTF-8). Spaces go too, as ps's column parsing loses them at either end.
 fn ps_text(text: &str) -> String {
     text.chars()
-        .filter(|c| (' '..='~').contains(c) && *c != '?' && *c != '.')
-        .collect::<String>()
-        .trim()
-        .to_string()
+        .filter(|c| c.is_ascii_graphic() && *c != '?' && *c != '.')
+        .collect()
 }
 
 /// procps formats each line of `ps` output into a 128 KiB buffer, so the `args` of a
@@ -149,8 +147,8 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
         "two words",
         "--flag=x",
     ]);
-    // Text ps prints differently (non-ASCII, a control character), and a zombie.
-    let _c = Group::spawn(&["sh", "-c", "read line", "caf\u{e9}\t\u{7}"]);
+    // Text ps prints differently (non-ASCII, control characters), and a zombie.
+    let _c = Group::spawn(&["sh", "-c", "read line", "caf\u{e9}\t\u{7}\nx"]);
     // An empty argv[0], so the command line starts with a space.
     let mut empty_zero = Command::new("sh");
     empty_zero.arg0("").args(["-c", "read line"]);
@@ -158,6 +156,15 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
     // A command line longer than ps prints.
     let long = "x".repeat(100_000);
     let _d = Group::spawn(&["sh", "-c", "read line", "long", &long, &long]);
+    // A name (comm) with a control character and parentheses: the kernel takes it from the
+    // name of the file executed, here a link to sh.
+    let dir = std::env::temp_dir().join(format!("sysprims-peer-ps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let odd = dir.join("o(d) \nd");
+    let _ = std::fs::remove_file(&odd);
+    std::os::unix::fs::symlink("/bin/sh", &odd).unwrap();
+    let _f = Group::spawn(&[odd.to_str().unwrap(), "-c", "read line"]);
+    std::fs::remove_dir_all(&dir).unwrap();
     let zombie = Group::spawn(&["true"]);
     wait_exit_keep_zombie(zombie.pid);
     let ours = listing();
