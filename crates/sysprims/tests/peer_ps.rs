@@ -199,12 +199,11 @@ fn names_users_parents_and_command_lines_agree_with_ps() {
             ps_text(arg),
         );
         let mine = |p: &ProcessInfo| {
-            let cmd = if p.cmdline.is_empty() {
+            let mut cmd = ps_text(&if p.cmdline.is_empty() {
                 format!("[{}]", p.name)
             } else {
-                p.cmdline.join(" ").trim_end().to_string()
-            };
-            let mut cmd = ps_text(&cmd);
+                p.cmdline.join(" ")
+            });
             if cut && cmd.len() > theirs.4.len() {
                 cmd.truncate(theirs.4.len());
             }
