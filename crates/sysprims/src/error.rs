@@ -86,6 +86,8 @@ impl fmt::Display for ErrorCode {
 pub enum Subject {
     /// A process, by PID.
     Process(u32),
+    /// A process group, by its ID.
+    ProcessGroup(u32),
     /// A file or directory.
     Path(PathBuf),
     /// Nothing more specific than the operation.
@@ -96,6 +98,7 @@ impl fmt::Display for Subject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Subject::Process(pid) => write!(f, "process {pid}"),
+            Subject::ProcessGroup(pgid) => write!(f, "process group {pgid}"),
             Subject::Path(path) => write!(f, "{}", path.display()),
             Subject::None => f.write_str("(no target)"),
         }
@@ -266,6 +269,24 @@ impl SysprimsError {
                 subject,
                 errno,
             },
+        }
+    }
+}
+
+/// An error as a JSON document carries it: the stable code and the message.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorReport {
+    /// The error's code (`"not_found"`, `"permission_denied"`, ...).
+    pub code: ErrorCode,
+    /// What went wrong, naming the operation and the PID or path.
+    pub message: String,
+}
+
+impl From<&SysprimsError> for ErrorReport {
+    fn from(e: &SysprimsError) -> ErrorReport {
+        ErrorReport {
+            code: e.code(),
+            message: e.to_string(),
         }
     }
 }

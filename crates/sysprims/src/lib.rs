@@ -11,6 +11,10 @@
 //! - [`snapshot`]: every process, filtered ([`ProcessFilter`]), sorted ([`SortKey`]), with CPU
 //!   rates sampled over an interval when asked.
 //! - [`descendants`]: a process's subtree.
+//! - [`Signal`], [`kill`], [`killpg`], [`kill_many`]: signals by name or number, to one process,
+//!   one group or a batch, with PID 1, the caller and its group protected.
+//! - [`signal_if`] and [`ProcessHandle`]: signals through a pidfd, checked against a stored
+//!   identity, that reach the process you mean or nothing.
 //!
 //! Every entry point validates PIDs first ([`Pid`]): 0, and anything above `i32::MAX` (which
 //! `kill(2)` would read as a process group, or as "every process"), are
@@ -36,13 +40,19 @@ pub mod error;
 pub mod pid;
 pub mod process;
 pub mod schema;
+pub mod signal;
 mod sys;
 
-pub use error::{ErrorCode, Result, Subject, SysprimsError};
+pub use error::{ErrorCode, ErrorReport, Result, Subject, SysprimsError};
 pub use pid::{IntoPid, Pid};
 pub use process::{
     IdentityCheck, PROCESS_SNAPSHOT_SCHEMA_ID, PROCESS_TREE_SCHEMA_ID, ProcessFilter,
     ProcessIdentity, ProcessInfo, ProcessOptions, ProcessSnapshot, ProcessState, ProcessTree,
     ReuseReason, SnapshotOptions, SortKey, TreeNode, descendants, get_process, get_process_with,
     snapshot, verify_identity,
+};
+pub use signal::{
+    GuardedSignal, KILL_REPORT_SCHEMA_ID, KillReport, ProcessHandle, Signal, SignalOptions,
+    TargetOutcome, TargetResult, force_kill, kill, kill_many, kill_many_with, kill_with, killpg,
+    killpg_with, signal_if, signal_if_with, terminate,
 };

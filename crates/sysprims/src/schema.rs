@@ -6,6 +6,8 @@
 use schemars::{JsonSchema, generate::SchemaSettings};
 use serde_json::Value;
 
+use crate::signal::{KILL_REPORT_SCHEMA_ID, KillReport};
+
 use crate::process::{
     IdentityCheck, PROCESS_SNAPSHOT_SCHEMA_ID, PROCESS_TREE_SCHEMA_ID, ProcessFilter,
     ProcessIdentity, ProcessSnapshot, ProcessTree, SnapshotOptions,
@@ -78,5 +80,6 @@ pub fn all() -> Vec<SchemaDocument> {
             &format!("{SCHEMA_BASE}snapshot-options/v1.json"),
             false,
         ),
+        generate::<KillReport>("kill-report.v1.schema.json", KILL_REPORT_SCHEMA_ID, true),
     ]
 }

@@ -19,13 +19,15 @@ use crate::pid::{IntoPid, Pid};
 ///
 /// Capture one with [`ProcessIdentity::of`]. The fields, strongest first:
 /// - `pidfs_inode`: on Linux 6.9+, the inode of a pidfd on the pidfs filesystem. Never reused
-///   within a boot: a different inode is a different process, whatever else matches.
+///   within a boot: a different inode is a different process, whatever else matches, and the
+///   same inode (with the same `boot_id`) is the same process, whatever else has changed.
 /// - `start_time_boot_ticks` with `boot_id`: start as clock ticks after boot (10 ms), unaffected
 ///   by changes to the wall clock. Two processes with the same PID started in different ticks
 ///   are told apart.
 /// - `start_time_unix_ms`: the same start as Unix milliseconds, as [`ProcessInfo`] reports it;
 ///   used when the tick count is absent (an identity built from a seed-style job record).
-/// - `exe_path`: the executable, which also changes when the process calls `execve`.
+/// - `exe_path`: the executable, which also changes when the process calls `execve`; compared
+///   only when no pidfs inode decides.
 ///
 /// ```
 /// use sysprims::{ProcessIdentity, verify_identity, IdentityCheck};
@@ -149,8 +151,9 @@ pub enum ReuseReason {
         /// Start now, Unix milliseconds.
         current_unix_ms: Option<u64>,
     },
-    /// The start time matches (or could not be compared) but the executable differs: the
-    /// process called `execve`, or the PID was reused by another program.
+    /// The start time matches (or could not be compared) and no pidfs inode decides, but the
+    /// executable differs: the process called `execve`, or the PID was reused by another
+    /// program.
     ExePathChanged {
         /// Stored path.
         stored: String,
@@ -191,8 +194,9 @@ fn opt(ms: &Option<u64>) -> String {
 /// Check whether `stored.pid` still names the process `stored` was taken from.
 ///
 /// Every field present on both sides is compared (boot, pidfs inode, start time, executable);
-/// any difference is [`IdentityCheck::Reused`] with the evidence. No process with the PID is
-/// [`IdentityCheck::Gone`]. This replaces the seed guide's hand-written `VerifyIdentity`.
+/// any difference is [`IdentityCheck::Reused`] with the evidence, except that a pidfs inode
+/// equal within the same boot settles it: that is the same process, even if it has since called
+/// `execve`. No process with the PID is [`IdentityCheck::Gone`]. This replaces the seed guide's hand-written `VerifyIdentity`.
 ///
 /// A check is a snapshot: the process can exit right after it. To signal only the identified
 /// process, signal through a pidfd opened before the check (the signals API does this).
@@ -240,6 +244,9 @@ pub(crate) fn compare(stored: &ProcessIdentity, current: &ProcessIdentity) -> Id
             current: c,
         });
     }
+    // Within one boot the kernel never gives two processes the same pidfs inode: this is the
+    // process, even if it has since called execve, so the executable is not compared.
+    let inode_decides = same_boot && stored.pidfs_inode.is_some() && current.pidfs_inode.is_some();
     // Ticks after boot are immune to wall-clock steps; they are only comparable within one
     // boot. Otherwise fall back to the Unix-milliseconds start time.
     let start_differs = match (stored.start_time_boot_ticks, current.start_time_boot_ticks) {
@@ -256,6 +263,7 @@ pub(crate) fn compare(stored: &ProcessIdentity, current: &ProcessIdentity) -> Id
         });
     }
     if let (Some(s), Some(c)) = (&stored.exe_path, &current.exe_path)
+        && !inode_decides
         && s != c
     {
         return reused(ReuseReason::ExePathChanged {
@@ -305,13 +313,30 @@ mod tests {
             check(full(6, 9, "/bin/x")),
             ReuseReason::StartTimeMismatch { .. }
         ));
-        assert!(matches!(
-            check(full(5, 9, "/bin/y")),
-            ReuseReason::ExePathChanged { .. }
-        ));
+        let mut execed = full(5, 9, "/bin/y");
+        execed.pidfs_inode = None;
+        assert!(matches!(check(execed), ReuseReason::ExePathChanged { .. }));
         let mut rebooted = full(5, 9, "/bin/x");
         rebooted.boot_id = Some("boot-b".into());
         assert!(matches!(check(rebooted), ReuseReason::BootChanged { .. }));
+    }
+
+    #[test]
+    fn a_matching_pidfs_inode_is_the_same_process_even_after_execve() {
+        let stored = full(5, 9, "/bin/sh");
+        assert_eq!(
+            compare(&stored, &full(5, 9, "/usr/bin/job")),
+            IdentityCheck::Same
+        );
+        // Without a boot ID the inode cannot be trusted alone: the rest is compared.
+        let mut no_boot = stored.clone();
+        no_boot.boot_id = None;
+        assert!(matches!(
+            compare(&no_boot, &full(5, 9, "/usr/bin/job")),
+            IdentityCheck::Reused {
+                reason: ReuseReason::ExePathChanged { .. }
+            }
+        ));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! ([`descendants`]).
 
 mod descendants;
-mod identity;
+pub(crate) mod identity;
 mod info;
 mod snapshot;
 

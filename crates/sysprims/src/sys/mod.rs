@@ -8,11 +8,15 @@
 pub(crate) mod linux;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::process;
+#[cfg(target_os = "linux")]
+pub(crate) use linux::signal;
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) mod unsupported;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::process;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::signal;
 
 use crate::process::ProcessInfo;
 

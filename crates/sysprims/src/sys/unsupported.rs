@@ -80,3 +80,64 @@ pub(crate) mod process {
         unimplemented!("tests run on Linux")
     }
 }
+
+/// The signal facade, with the Linux backend's signatures.
+pub(crate) mod signal {
+    use crate::error::{Result, SysprimsError};
+    use crate::pid::Pid;
+    use crate::process::ProcessIdentity;
+    use crate::signal::Signal;
+
+    fn unsupported<T>() -> Result<T> {
+        Err(SysprimsError::NotSupported {
+            feature: "signals",
+            reason: format!("not implemented on {} yet", std::env::consts::OS),
+        })
+    }
+
+    pub(crate) fn kill(_pid: Pid, _signal: Signal) -> Result<()> {
+        unsupported()
+    }
+
+    pub(crate) fn killpg(_pgid: Pid, _signal: Signal) -> Result<()> {
+        unsupported()
+    }
+
+    pub(crate) fn own_process_group() -> u32 {
+        0
+    }
+
+    pub(crate) struct Handle {
+        pid: Pid,
+    }
+
+    impl Handle {
+        pub(crate) fn open(_pid: Pid) -> Result<Handle> {
+            unsupported()
+        }
+
+        pub(crate) fn pid(&self) -> Pid {
+            self.pid
+        }
+
+        pub(crate) fn has_pidfd(&self) -> bool {
+            false
+        }
+
+        pub(crate) fn send(&self, _signal: Signal) -> Result<()> {
+            unsupported()
+        }
+
+        pub(crate) fn is_present(&self) -> Result<bool> {
+            unsupported()
+        }
+
+        pub(crate) fn pidfs_inode(&self) -> Option<u64> {
+            None
+        }
+
+        pub(crate) fn identity(&self) -> Result<ProcessIdentity> {
+            unsupported()
+        }
+    }
+}

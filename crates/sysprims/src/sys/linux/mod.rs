@@ -3,6 +3,7 @@
 pub(crate) mod clock;
 pub(crate) mod pidfd;
 pub(crate) mod procfs;
+pub(crate) mod signal;
 pub(crate) mod users;
 
 /// The process facade the portable layer calls.
@@ -162,12 +163,23 @@ pub(crate) mod process {
     /// that the process had not been reaped (so the PID could not have been reused) before the
     /// `/proc` reads.
     pub(crate) fn capture_identity(pid: Pid) -> Result<ProcessIdentity> {
-        let pidfd = pidfd::open(pid)?;
+        match pidfd::open(pid)? {
+            Opened::Fd(fd) => capture_identity_through(pid, Some(&fd)),
+            Opened::Unsupported => capture_identity_through(pid, None),
+        }
+    }
+
+    /// Capture the identity of the process `pidfd` holds (or, without one, of whatever process
+    /// has `pid` now).
+    pub(crate) fn capture_identity_through(
+        pid: Pid,
+        pidfd: Option<&pidfd::PidFd>,
+    ) -> Result<ProcessIdentity> {
         let mut reader = ProcReader::default();
         let dir = reader.open(pid.get())?;
         let (start_ticks, exe_path) = reader.read_identity(&dir)?;
-        let pidfs_inode = match &pidfd {
-            Opened::Fd(fd) => {
+        let pidfs_inode = match pidfd {
+            Some(fd) => {
                 if !fd.is_present()? {
                     return Err(SysprimsError::process_not_found(
                         "capture identity",
@@ -176,7 +188,7 @@ pub(crate) mod process {
                 }
                 fd.pidfs_inode()
             }
-            Opened::Unsupported => {
+            None => {
                 // No pidfd to tell threads from processes: ask /proc.
                 read_one(pid, ProcessOptions::default())?;
                 None

@@ -7,12 +7,14 @@
 #![allow(unsafe_code)]
 
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::OnceLock;
 
 use rustix::io::Errno;
 use rustix::process::{PidfdFlags, pidfd_open};
 
 use crate::error::{Result, Subject, SysprimsError};
 use crate::pid::Pid;
+use crate::signal::Signal;
 
 /// `PIDFS_MAGIC` from `include/uapi/linux/magic.h`.
 const PIDFS_MAGIC: i64 = 0x5049_4446;
@@ -56,9 +58,18 @@ impl PidFd {
     /// The pidfs inode number, on kernels where pidfds live on pidfs (6.9+). Older kernels
     /// give every pidfd the same anonymous inode, which identifies nothing: `None` there.
     pub(crate) fn pidfs_inode(&self) -> Option<u64> {
-        let fs = rustix::fs::fstatfs(&self.fd).ok()?;
-        #[allow(clippy::unnecessary_cast)]
-        if fs.f_type as i64 != PIDFS_MAGIC {
+        // Which filesystem pidfds live on is fixed for the running kernel: ask once.
+        static ON_PIDFS: OnceLock<bool> = OnceLock::new();
+        let on_pidfs = match ON_PIDFS.get() {
+            Some(&known) => known,
+            None => {
+                let fs = rustix::fs::fstatfs(&self.fd).ok()?;
+                #[allow(clippy::unnecessary_cast)]
+                let known = fs.f_type as i64 == PIDFS_MAGIC;
+                *ON_PIDFS.get_or_init(|| known)
+            }
+        };
+        if !on_pidfs {
             return None;
         }
         rustix::fs::fstat(&self.fd).ok().map(|st| st.st_ino)
@@ -69,29 +80,55 @@ impl PidFd {
     /// A zombie still holds its PID, so while this says yes the PID cannot have been reused.
     /// `EPERM` (someone else's process) also proves it exists.
     pub(crate) fn is_present(&self) -> Result<bool> {
-        // SAFETY: pidfd_send_signal with a valid fd, signal 0, no siginfo and no flags
-        // touches no memory of ours. rustix's wrapper cannot send signal 0.
+        match self.send_raw(0) {
+            Ok(()) => Ok(true),
+            Err(Errno::SRCH) => Ok(false),
+            Err(Errno::PERM) => Ok(true),
+            Err(e) => Err(SysprimsError::from_errno(
+                "pidfd_send_signal(0)",
+                Subject::Process(self.pid.get()),
+                e.raw_os_error(),
+            )),
+        }
+    }
+
+    /// [`pidfd_send_signal(2)`](https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html):
+    /// signal exactly the process this pidfd was opened for, whatever has happened to its PID
+    /// since.
+    ///
+    /// # Errors
+    /// [`NotFound`](crate::ErrorCode::NotFound) when the process has exited and been reaped,
+    /// [`PermissionDenied`](crate::ErrorCode::PermissionDenied) when we may not signal it.
+    pub(crate) fn send(&self, signal: Signal) -> Result<()> {
+        self.send_raw(signal.number()).map_err(|e| {
+            SysprimsError::from_errno(
+                "pidfd_send_signal",
+                Subject::Process(self.pid.get()),
+                e.raw_os_error(),
+            )
+        })
+    }
+
+    fn send_raw(&self, signal: i32) -> std::result::Result<(), Errno> {
+        // SAFETY: pidfd_send_signal with a pidfd we own, a signal number in 0..=64 that is not
+        // 32 or 33 (`Signal` cannot hold those; the C library reserves them), no siginfo and no
+        // flags: it touches no memory of ours. rustix's wrapper is not used because its
+        // `Signal` cannot express 0 and its safety contract forbids sending real-time signals.
         let rc = unsafe {
             libc::syscall(
                 libc::SYS_pidfd_send_signal,
                 self.fd.as_raw_fd(),
-                0,
+                signal,
                 std::ptr::null::<libc::siginfo_t>(),
                 0,
             )
         };
         if rc == 0 {
-            return Ok(true);
-        }
-        match Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-        {
-            Errno::SRCH => Ok(false),
-            Errno::PERM => Ok(true),
-            e => Err(SysprimsError::from_errno(
-                "pidfd_send_signal(0)",
-                Subject::Process(self.pid.get()),
-                e.raw_os_error(),
-            )),
+            Ok(())
+        } else {
+            Err(Errno::from_raw_os_error(
+                std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+            ))
         }
     }
 }

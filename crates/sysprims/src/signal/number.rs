@@ -1,0 +1,435 @@
+//! Signals by number and by name: a pure table, no system calls.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Result, SysprimsError};
+
+/// A Linux signal: 1 to 31, the real-time signals 34 (`RTMIN`) to 64 (`RTMAX`), or 0, the
+/// existence probe that `kill(2)` checks permission for but never delivers.
+///
+/// 32 and 33 are real-time signals the C library keeps for its own threads (glibc uses them to
+/// cancel threads and to change IDs); no `kill` names them, and sysprims refuses them.
+///
+/// Parse with [`Signal::parse`] (or `str::parse`), which takes what the system `kill` takes and
+/// more: `"SIGTERM"`, `"TERM"`, `"term"`, `"15"`, `"RTMIN+1"`, `"SIGRTMAX-2"`.
+///
+/// ```
+/// use sysprims::Signal;
+///
+/// assert_eq!("term".parse::<Signal>().unwrap(), Signal::TERM);
+/// assert_eq!(Signal::parse("SIGRTMIN+1").unwrap().number(), 35);
+/// assert_eq!(Signal::new(9).unwrap().name(), "KILL");
+/// assert_eq!(Signal::KILL.to_string(), "SIGKILL");
+/// assert!(Signal::parse("SIGFOO").is_err());
+/// assert!(Signal::new(65).is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Signal(u8);
+
+/// The names of signals 1 to 31, as procps `kill -l` prints them (Linux numbering on x86,
+/// ARM, RISC-V and most other architectures).
+const NAMES: [&str; 31] = [
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "POLL", "PWR", "SYS",
+];
+
+/// Other names some programs use, accepted on input.
+const ALIASES: [(&str, u8); 3] = [("IOT", 6), ("CLD", 17), ("IO", 29)];
+
+/// The first real-time signal the C library leaves to programs (glibc's `SIGRTMIN`).
+const RTMIN: u8 = 34;
+/// The last real-time signal (`SIGRTMAX`, `_NSIG - 1`).
+const RTMAX: u8 = 64;
+
+// The table above is Linux's generic numbering. Where libc disagrees (Alpha, MIPS, SPARC,
+// PA-RISC number signals differently), fail the build rather than send the wrong signal.
+#[cfg(target_os = "linux")]
+const _: () = {
+    assert!(libc::SIGHUP == 1 && libc::SIGKILL == 9 && libc::SIGUSR1 == 10);
+    assert!(libc::SIGTERM == 15 && libc::SIGSTKFLT == 16 && libc::SIGCHLD == 17);
+    assert!(libc::SIGCONT == 18 && libc::SIGSTOP == 19 && libc::SIGPOLL == 29);
+    assert!(libc::SIGPWR == 30 && libc::SIGSYS == 31);
+};
+
+impl Signal {
+    /// Signal 0: checks that the process exists and may be signalled, delivers nothing.
+    pub const PROBE: Signal = Signal(0);
+    /// `SIGHUP` (1): the terminal hung up; daemons often reload on it.
+    pub const HUP: Signal = Signal(1);
+    /// `SIGINT` (2): interrupt, as Ctrl-C sends.
+    pub const INT: Signal = Signal(2);
+    /// `SIGQUIT` (3): quit with a core dump, as Ctrl-\ sends.
+    pub const QUIT: Signal = Signal(3);
+    /// `SIGABRT` (6): abort.
+    pub const ABRT: Signal = Signal(6);
+    /// `SIGKILL` (9): ends the process; it cannot be caught, blocked or ignored.
+    pub const KILL: Signal = Signal(9);
+    /// `SIGUSR1` (10): for the program's own use.
+    pub const USR1: Signal = Signal(10);
+    /// `SIGUSR2` (12): for the program's own use.
+    pub const USR2: Signal = Signal(12);
+    /// `SIGPIPE` (13): wrote to a pipe with no reader.
+    pub const PIPE: Signal = Signal(13);
+    /// `SIGALRM` (14): a timer expired.
+    pub const ALRM: Signal = Signal(14);
+    /// `SIGTERM` (15): please terminate; the default of `kill` and of graceful shutdown.
+    pub const TERM: Signal = Signal(15);
+    /// `SIGCHLD` (17): a child stopped or exited.
+    pub const CHLD: Signal = Signal(17);
+    /// `SIGCONT` (18): continue a stopped process.
+    pub const CONT: Signal = Signal(18);
+    /// `SIGSTOP` (19): stop the process; it cannot be caught, blocked or ignored.
+    pub const STOP: Signal = Signal(19);
+    /// `SIGTSTP` (20): stop, as Ctrl-Z sends; can be caught.
+    pub const TSTP: Signal = Signal(20);
+    /// `SIGWINCH` (28): the terminal changed size.
+    pub const WINCH: Signal = Signal(28);
+    /// `SIGRTMIN` (34): the first real-time signal.
+    pub const RTMIN: Signal = Signal(RTMIN);
+    /// `SIGRTMAX` (64): the last real-time signal.
+    pub const RTMAX: Signal = Signal(RTMAX);
+
+    /// The signal with this number.
+    ///
+    /// # Errors
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for numbers outside 0 to 64, and
+    /// for 32 and 33, which the C library reserves.
+    pub fn new(number: i32) -> Result<Signal> {
+        match u8::try_from(number) {
+            Ok(n @ (0..=31 | RTMIN..=RTMAX)) => Ok(Signal(n)),
+            Ok(32 | 33) => Err(SysprimsError::invalid(
+                "signal",
+                number.to_string(),
+                "signals 32 and 33 are reserved by the C library for its threads; \
+                 the real-time signals for programs are 34 (RTMIN) to 64 (RTMAX)",
+            )),
+            _ => Err(SysprimsError::invalid(
+                "signal",
+                number.to_string(),
+                "Linux signals are 1 to 64 (and 0, the existence probe)",
+            )),
+        }
+    }
+
+    /// The real-time signal `RTMIN+offset` (34 + `offset`).
+    ///
+    /// # Errors
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) when that is past `RTMAX` (64).
+    pub fn realtime(offset: u32) -> Result<Signal> {
+        match u8::try_from(offset) {
+            Ok(o) if o <= RTMAX - RTMIN => Ok(Signal(RTMIN + o)),
+            _ => Err(SysprimsError::invalid(
+                "signal",
+                format!("RTMIN+{offset}"),
+                format!("RTMIN+{} (64) is the last real-time signal", RTMAX - RTMIN),
+            )),
+        }
+    }
+
+    /// Parse a signal as a user writes it: a number (`"15"`), or a name in any case, with or
+    /// without `SIG` (`"SIGTERM"`, `"TERM"`, `"term"`), including `RTMIN`, `RTMIN+n`, `RTMAX`,
+    /// `RTMAX-n` and the aliases `IOT`, `CLD` and `IO`.
+    ///
+    /// # Errors
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming the text, for an empty
+    /// string, an unknown name, or a number [`Signal::new`] refuses.
+    pub fn parse(text: &str) -> Result<Signal> {
+        if text.is_empty() {
+            return Err(SysprimsError::invalid(
+                "signal",
+                text,
+                "a signal cannot be empty",
+            ));
+        }
+        if text.bytes().all(|b| b.is_ascii_digit()) {
+            return match text.parse::<i32>() {
+                Ok(n) => Signal::new(n).map_err(|e| renamed(e, text)),
+                Err(_) => Err(SysprimsError::invalid(
+                    "signal",
+                    text,
+                    "Linux signals are 1 to 64 (and 0, the existence probe)",
+                )),
+            };
+        }
+        let upper = text.to_ascii_uppercase();
+        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+        if let Some(i) = NAMES.iter().position(|n| *n == name) {
+            return Ok(Signal(i as u8 + 1));
+        }
+        if let Some((_, n)) = ALIASES.iter().find(|(a, _)| *a == name) {
+            return Ok(Signal(*n));
+        }
+        if let Some(signal) = parse_realtime(name) {
+            return signal.map_err(|e| renamed(e, text));
+        }
+        Err(SysprimsError::invalid(
+            "signal",
+            text,
+            "unknown signal name (`sysprims kill -l` lists them)",
+        ))
+    }
+
+    /// The signal's number.
+    pub fn number(self) -> i32 {
+        i32::from(self.0)
+    }
+
+    /// The name without `SIG`, as `kill -l` prints it: `"TERM"`, `"RTMIN+1"`, `"RTMAX-2"`;
+    /// `"0"` for the probe.
+    pub fn name(self) -> Cow<'static, str> {
+        match self.0 {
+            0 => Cow::Borrowed("0"),
+            n @ 1..=31 => Cow::Borrowed(NAMES[usize::from(n) - 1]),
+            RTMIN => Cow::Borrowed("RTMIN"),
+            RTMAX => Cow::Borrowed("RTMAX"),
+            // Like bash and glibc's strsignal: the lower half counts up from RTMIN, the upper
+            // half down from RTMAX.
+            n if n <= RTMIN + 15 => Cow::Owned(format!("RTMIN+{}", n - RTMIN)),
+            n => Cow::Owned(format!("RTMAX-{}", RTMAX - n)),
+        }
+    }
+
+    /// True for every signal but the probe (0): the ones that do something to the target.
+    pub fn is_destructive(self) -> bool {
+        self.0 != 0
+    }
+
+    /// Every signal that can be sent, ascending: 1 to 31, then 34 to 64 (not the probe).
+    pub fn all() -> impl Iterator<Item = Signal> {
+        (1..=31).chain(RTMIN..=RTMAX).map(Signal)
+    }
+}
+
+/// `RTMIN`, `RTMIN+n`, `RTMAX`, `RTMAX-n`; `None` when `name` is none of these forms.
+fn parse_realtime(name: &str) -> Option<Result<Signal>> {
+    let offset = |digits: &str| -> Option<u32> {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(digits.parse::<u32>().unwrap_or(u32::MAX))
+    };
+    let out_of_range = || {
+        Err(SysprimsError::invalid(
+            "signal",
+            name,
+            "the real-time signals are RTMIN (34) to RTMAX (64)",
+        ))
+    };
+    let n = if name == "RTMIN" {
+        u32::from(RTMIN)
+    } else if name == "RTMAX" {
+        u32::from(RTMAX)
+    } else if let Some(rest) = name.strip_prefix("RTMIN+") {
+        u32::from(RTMIN).saturating_add(offset(rest)?)
+    } else if let Some(rest) = name.strip_prefix("RTMAX-") {
+        match u32::from(RTMAX).checked_sub(offset(rest)?) {
+            Some(n) => n,
+            None => return Some(out_of_range()),
+        }
+    } else {
+        return None;
+    };
+    if (u32::from(RTMIN)..=u32::from(RTMAX)).contains(&n) {
+        Some(Ok(Signal(n as u8)))
+    } else {
+        Some(out_of_range())
+    }
+}
+
+/// The same error, naming the text the user wrote rather than a derived value.
+fn renamed(e: SysprimsError, text: &str) -> SysprimsError {
+    match e {
+        SysprimsError::InvalidArgument { what, reason, .. } => SysprimsError::InvalidArgument {
+            what,
+            value: text.to_string(),
+            reason,
+        },
+        other => other,
+    }
+}
+
+impl fmt::Display for Signal {
+    /// `SIGTERM`, `SIGRTMIN+1`; `signal 0` for the probe.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            f.write_str("signal 0")
+        } else {
+            write!(f, "SIG{}", self.name())
+        }
+    }
+}
+
+impl fmt::Debug for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signal({}, {})", self.0, self.name())
+    }
+}
+
+impl FromStr for Signal {
+    type Err = SysprimsError;
+
+    fn from_str(text: &str) -> Result<Signal> {
+        Signal::parse(text)
+    }
+}
+
+impl TryFrom<i32> for Signal {
+    type Error = SysprimsError;
+
+    fn try_from(number: i32) -> Result<Signal> {
+        Signal::new(number)
+    }
+}
+
+impl From<Signal> for i32 {
+    fn from(signal: Signal) -> i32 {
+        signal.number()
+    }
+}
+
+/// Serialised as its number.
+impl serde::Serialize for Signal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i32(self.number())
+    }
+}
+
+/// Read from a number (`15`) or a name (`"TERM"`, `"SIGTERM"`, `"RTMIN+1"`).
+impl<'de> serde::Deserialize<'de> for Signal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Signal, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(i64),
+            Name(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            // Out of i32's range is out of range for Signal::new too: clamp, keep the error.
+            Raw::Number(n) => Signal::new(n.clamp(-1, 65) as i32)
+                .map_err(|e| serde::de::Error::custom(renamed(e, &n.to_string()))),
+            Raw::Name(name) => Signal::parse(&name).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl schemars::JsonSchema for Signal {
+    fn schema_name() -> Cow<'static, str> {
+        "Signal".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A signal: its number (0 to 64, not 32 or 33), or in input also its \
+                            name (\"TERM\", \"SIGTERM\", \"RTMIN+1\").",
+            "anyOf": [
+                { "type": "integer", "minimum": 0, "maximum": 64 },
+                { "type": "string" }
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_signal_round_trips_through_its_name_and_number() {
+        let all: Vec<Signal> = Signal::all().collect();
+        assert_eq!(all.len(), 31 + 31);
+        for s in all {
+            assert_eq!(Signal::parse(&s.name()).unwrap(), s, "{s:?}");
+            assert_eq!(Signal::parse(&format!("SIG{}", s.name())).unwrap(), s);
+            assert_eq!(Signal::parse(&s.name().to_lowercase()).unwrap(), s);
+            assert_eq!(Signal::parse(&s.number().to_string()).unwrap(), s);
+            assert_eq!(Signal::new(s.number()).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn names_match_the_kernel_numbering() {
+        assert_eq!(Signal::parse("TERM").unwrap().number(), 15);
+        assert_eq!(Signal::parse("sigkill").unwrap().number(), 9);
+        assert_eq!(Signal::parse("Usr1").unwrap(), Signal::USR1);
+        assert_eq!(Signal::parse("iot").unwrap(), Signal::ABRT);
+        assert_eq!(Signal::parse("CLD").unwrap(), Signal::CHLD);
+        assert_eq!(Signal::parse("IO").unwrap().name(), "POLL");
+        assert_eq!(Signal::parse("09").unwrap(), Signal::KILL);
+        assert_eq!(Signal::parse("0").unwrap(), Signal::PROBE);
+        assert!(!Signal::PROBE.is_destructive());
+        assert!(Signal::TERM.is_destructive());
+    }
+
+    #[test]
+    fn realtime_names_follow_bash_and_glibc() {
+        let name = |n: i32| Signal::new(n).unwrap().name().into_owned();
+        assert_eq!(name(34), "RTMIN");
+        assert_eq!(name(35), "RTMIN+1");
+        assert_eq!(name(49), "RTMIN+15");
+        assert_eq!(name(50), "RTMAX-14");
+        assert_eq!(name(63), "RTMAX-1");
+        assert_eq!(name(64), "RTMAX");
+        assert_eq!(Signal::parse("RTMIN+30").unwrap().number(), 64);
+        assert_eq!(Signal::parse("rtmax-30").unwrap().number(), 34);
+        assert_eq!(Signal::realtime(1).unwrap().number(), 35);
+        assert!(Signal::realtime(31).is_err());
+        assert_eq!(Signal::RTMIN.to_string(), "SIGRTMIN");
+    }
+
+    #[test]
+    fn bad_signals_are_named_in_the_error() {
+        for bad in [
+            "",
+            "SIGFOO",
+            "SIG",
+            "foo",
+            "-9",
+            "+9",
+            " 9",
+            "9 ",
+            "0x9",
+            "65",
+            "32",
+            "33",
+            "-1",
+            "99999999999999999999",
+            "RTMIN+31",
+            "RTMAX-31",
+            "RTMIN+",
+            "RTMIN-1",
+            "RTMAX+1",
+            "TERM\n",
+            "1.5",
+        ] {
+            match Signal::parse(bad) {
+                Err(SysprimsError::InvalidArgument { what, value, .. }) => {
+                    assert_eq!(what, "signal");
+                    assert_eq!(value, bad, "the error names what was given");
+                }
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+        for bad in [-1, 32, 33, 65, i32::MAX, i32::MIN] {
+            assert!(Signal::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_takes_numbers_and_names() {
+        assert_eq!(serde_json::to_string(&Signal::TERM).unwrap(), "15");
+        assert_eq!(
+            serde_json::from_str::<Signal>("\"sigterm\"").unwrap(),
+            Signal::TERM
+        );
+        assert_eq!(
+            serde_json::from_str::<Signal>("35").unwrap().name(),
+            "RTMIN+1"
+        );
+        assert!(serde_json::from_str::<Signal>("65").is_err());
+        assert!(serde_json::from_str::<Signal>("4294967311").is_err());
+        assert!(serde_json::from_str::<Signal>("\"FOO\"").is_err());
+    }
+}
