@@ -16,7 +16,7 @@ pub fn pid_list(text: &str) -> Result<Vec<Pid>, String> {
 }
 
 /// The reason part of a sysprims error, for clap to print after "invalid value".
-fn reason(e: sysprims::SysprimsError) -> String {
+pub fn reason(e: sysprims::SysprimsError) -> String {
     match e {
         sysprims::SysprimsError::InvalidArgument { reason, .. } => reason,
         other => other.to_string(),

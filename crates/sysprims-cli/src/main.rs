@@ -6,6 +6,8 @@
 
 mod args;
 mod descendants;
+mod filter;
+mod kill;
 mod output;
 mod pstat;
 
@@ -21,8 +23,11 @@ Examples:
   sysprims pstat --name nginx --sort cpu  nginx processes, busiest first
   sysprims pstat --sample 1s --top 5      the 5 busiest processes over one second
   sysprims descendants 1234 --tree        the process tree under PID 1234
+  sysprims kill -s TERM 1234              send SIGTERM to PID 1234
+  sysprims kill --name worker --yes       send SIGTERM to every process named worker*
 
-Exit codes: 0 success, 1 failure (e.g. no such process), 2 usage error.";
+Exit codes: 0 success, 1 failure (e.g. no such process), 2 usage error. Each command's
+--help gives its own.";
 
 /// Process primitives: who a PID really is, and what runs below it.
 #[derive(Parser)]
@@ -36,6 +41,7 @@ struct Cli {
 enum Command {
     Pstat(pstat::PstatArgs),
     Descendants(descendants::DescendantsArgs),
+    Kill(kill::KillArgs),
 }
 
 /// Why a command did not succeed.
@@ -46,6 +52,8 @@ pub enum Failure {
     Io(io::Error),
     /// Some of the work failed; the messages have been printed. Exit 1.
     Partial,
+    /// The arguments cannot be used together; the message says why. Exit 2.
+    Usage(String),
 }
 
 impl From<sysprims::SysprimsError> for Failure {
@@ -71,12 +79,13 @@ pub fn stderr_is_terminal() -> bool {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(kill::rewrite_signal_shorthand(std::env::args_os().collect()));
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = match cli.command {
         Command::Pstat(a) => pstat::run(a, &mut out),
         Command::Descendants(a) => descendants::run(a, &mut out),
+        Command::Kill(a) => kill::run(a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::Io));
     match result {
@@ -97,5 +106,10 @@ fn main() -> ExitCode {
             }
         }
         Err(Failure::Partial) => ExitCode::FAILURE,
+        Err(Failure::Usage(message)) => {
+            let _ = out.flush();
+            warn(format_args!("{message}"));
+            ExitCode::from(2)
+        }
     }
 }

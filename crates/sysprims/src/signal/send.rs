@@ -117,6 +117,18 @@ pub fn kill_with(pid: impl IntoPid, signal: Signal, options: SignalOptions) -> R
     crate::sys::signal::kill(pid, signal)
 }
 
+/// What [`kill_with`] would refuse, checked without sending anything: the PID, the protected
+/// targets, and with signal 0 whether the process exists and may be signalled. For previews
+/// ("dry runs").
+///
+/// # Errors
+/// As [`kill`].
+pub fn can_signal(pid: impl IntoPid, signal: Signal, options: SignalOptions) -> Result<()> {
+    let pid = pid.into_pid()?;
+    check_process(pid, signal, options)?;
+    crate::sys::signal::kill(pid, Signal::PROBE)
+}
+
 /// Send `signal` to every process in process group `pgid` with
 /// [`killpg(3)`](https://man7.org/linux/man-pages/man3/killpg.3.html).
 ///
