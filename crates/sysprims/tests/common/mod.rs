@@ -45,6 +45,12 @@ impl Group {
         line.trim_end().to_string()
     }
 
+    /// The reader of the group's stdout, e.g. to read to end of file: every process in the
+    /// group holds the pipe, so end of file means all of them have exited.
+    pub fn lines_mut(&mut self) -> &mut BufReader<ChildStdout> {
+        self.lines.as_mut().expect("stdout is piped")
+    }
+
     /// Kill the group now and reap the leader.
     pub fn kill(&mut self) {
         // SAFETY: killpg on our own child's group (the leader's PID, > 0).
