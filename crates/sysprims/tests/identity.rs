@@ -82,14 +82,23 @@ fn a_different_start_time_or_exe_is_reuse() {
         }
     ));
 
+    // Without a pidfs inode to settle it, another executable is reuse (or an execve).
     let mut other_exe = id.clone();
     other_exe.exe_path = Some("/usr/bin/something-else".into());
+    other_exe.pidfs_inode = None;
     assert!(matches!(
         verify_identity(&other_exe).unwrap(),
         IdentityCheck::Reused {
             reason: ReuseReason::ExePathChanged { .. }
         }
     ));
+
+    // With one, it is the same process.
+    if id.pidfs_inode.is_some() {
+        let mut execed = id.clone();
+        execed.exe_path = Some("/usr/bin/something-else".into());
+        assert_eq!(verify_identity(&execed).unwrap(), IdentityCheck::Same);
+    }
 
     if let Some(inode) = id.pidfs_inode {
         let mut other_inode = id.clone();

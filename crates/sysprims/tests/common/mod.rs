@@ -11,6 +11,9 @@ pub struct Group {
     pub child: Child,
     pub pid: u32,
     lines: Option<BufReader<ChildStdout>>,
+    /// The leader, held from spawn: once it has been reaped its PID (and so the group ID) may
+    /// belong to a newcomer, and the group must not be signalled again.
+    leader: sysprims::ProcessHandle,
 }
 
 impl Group {
@@ -27,9 +30,20 @@ impl Group {
             .process_group(0)
             .spawn()
             .expect("spawn test child");
+        Group::adopt(child)
+    }
+
+    fn adopt(mut child: Child) -> Group {
         let pid = child.id();
         let lines = child.stdout.take().map(BufReader::new);
-        Group { child, pid, lines }
+        // Our unreaped child: the PID cannot have been reused yet.
+        let leader = sysprims::ProcessHandle::open(pid).expect("open the new child");
+        Group {
+            child,
+            pid,
+            lines,
+            leader,
+        }
     }
 
     /// The next line the group writes on stdout (blocks until it arrives).
@@ -51,10 +65,14 @@ impl Group {
         self.lines.as_mut().expect("stdout is piped")
     }
 
-    /// Kill the group now and reap the leader.
+    /// Kill the group now and reap the leader. Once the leader has been reaped (here, or by
+    /// the test through `child`), the group is not signalled again: its ID may name a
+    /// newcomer's group by then. A test that reaps the leader itself ends the rest of the group.
     pub fn kill(&mut self) {
-        // SAFETY: killpg on our own child's group (the leader's PID, > 0).
-        unsafe { libc::killpg(self.pid as libc::pid_t, libc::SIGKILL) };
+        if self.leader.is_present().unwrap_or(false) {
+            // SAFETY: killpg on our own child's group; the unreaped leader holds the ID.
+            unsafe { libc::killpg(self.pid as libc::pid_t, libc::SIGKILL) };
+        }
         let _ = self.child.wait();
     }
 }
@@ -77,11 +95,7 @@ pub fn spawn_fresh_copy(argv: &[&str]) -> Group {
             .process_group(0)
             .spawn()
         {
-            Ok(mut child) => {
-                let pid = child.id();
-                let lines = child.stdout.take().map(BufReader::new);
-                return Group { child, pid, lines };
-            }
+            Ok(child) => return Group::adopt(child),
             Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => std::thread::yield_now(),
             Err(e) => panic!("spawn {argv:?}: {e}"),
         }
