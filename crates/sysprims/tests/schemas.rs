@@ -68,10 +68,26 @@ fn library_output_validates() {
         &serde_json::to_value(&check).unwrap(),
     );
     let mut other = id.clone();
-    other.exe_path = Some("/elsewhere".into());
+    other.start_time_boot_ticks = id.start_time_boot_ticks.map(|t| t + 1);
     let reused = serde_json::to_value(verify_identity(&other).unwrap()).unwrap();
     assert_eq!(reused["status"], "reused");
     validate("identity-check.v1.schema.json", &reused);
+    // A batch: signalled (us, and init, since the probe may go there) and gone.
+    let report = sysprims::kill_many(
+        [std::process::id(), i32::MAX as u32, 1],
+        sysprims::Signal::PROBE,
+    )
+    .unwrap();
+    let mut report = serde_json::to_value(&report).unwrap();
+    validate("kill-report.v1.schema.json", &report);
+    report["targets"][0]["outcome"] = "signaled".into();
+    assert!(
+        jsonschema::validator_for(&load("kill-report.v1.schema.json"))
+            .unwrap()
+            .validate(&report)
+            .is_err(),
+        "the schema is strict about outcomes"
+    );
     let filter = ProcessFilter {
         name_contains: Some("x".into()),
         pids: Some(vec![sysprims::Pid::new(1).unwrap()]),
