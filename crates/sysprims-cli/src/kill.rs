@@ -144,10 +144,12 @@ pub fn run(a: KillArgs, out: &mut impl Write) -> Result<(), Failure> {
     } else if a.dry_run {
         report.preview = true;
         for &pid in &a.pids {
-            report.targets.push(match sysprims::can_signal(pid, a.signal, options) {
-                Ok(()) => TargetResult::would_signal(pid.get()),
-                Err(e) => TargetResult::from_error(pid.get(), &e),
-            });
+            report
+                .targets
+                .push(match sysprims::can_signal(pid, a.signal, options) {
+                    Ok(()) => TargetResult::would_signal(pid.get()),
+                    Err(e) => TargetResult::from_error(pid.get(), &e),
+                });
         }
     } else if a.require_start_time_ms.is_some() || a.require_exe_path.is_some() {
         let mut seen = std::collections::HashSet::new();

@@ -79,7 +79,9 @@ pub fn stderr_is_terminal() -> bool {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(kill::rewrite_signal_shorthand(std::env::args_os().collect()));
+    let cli = Cli::parse_from(kill::rewrite_signal_shorthand(
+        std::env::args_os().collect(),
+    ));
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = match cli.command {

@@ -53,6 +53,6 @@ pub use process::{
 };
 pub use signal::{
     GuardedSignal, KILL_REPORT_SCHEMA_ID, KillReport, ProcessHandle, Signal, SignalOptions,
-    TargetOutcome, TargetResult, can_signal, force_kill, kill, kill_many, kill_many_with, kill_with, killpg,
-    killpg_with, signal_if, signal_if_with, terminate,
+    TargetOutcome, TargetResult, can_signal, force_kill, kill, kill_many, kill_many_with,
+    kill_with, killpg, killpg_with, signal_if, signal_if_with, terminate,
 };

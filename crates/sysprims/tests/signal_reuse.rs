@@ -78,7 +78,11 @@ fn reuse(
 #[test]
 #[ignore = "runs inside a PID namespace; started by guarded_signals_never_hit_a_reused_pid"]
 fn signal_reuse_scenario() {
-    assert_eq!(std::process::id(), 1, "must run as PID 1 of its own PID namespace");
+    assert_eq!(
+        std::process::id(),
+        1,
+        "must run as PID 1 of its own PID namespace"
+    );
     let mut refused = [0; 2];
     let mut wrong = 0;
     let mut control = 0;

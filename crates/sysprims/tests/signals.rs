@@ -71,7 +71,11 @@ fn a_trap_in_the_target_sees_the_signal() {
 fn the_probe_signals_nothing_and_reports_existence() {
     let mut g = Group::spawn(&["sleep", "1000"]);
     sysprims::kill(g.pid, Signal::PROBE).unwrap();
-    assert_eq!(g.child.try_wait().unwrap(), None, "signal 0 delivers nothing");
+    assert_eq!(
+        g.child.try_wait().unwrap(),
+        None,
+        "signal 0 delivers nothing"
+    );
     let gone = sysprims::kill(unused_pid(), Signal::PROBE).unwrap_err();
     assert_eq!(gone.code(), ErrorCode::NotFound);
     assert_eq!(gone.pid(), Some(unused_pid()));
@@ -82,11 +86,7 @@ fn the_probe_signals_nothing_and_reports_existence() {
 
 #[test]
 fn killpg_reaches_every_member_of_the_group() {
-    let mut g = Group::spawn(&[
-        "sh",
-        "-c",
-        "sleep 1000 & sleep 1000 & echo ready; wait",
-    ]);
+    let mut g = Group::spawn(&["sh", "-c", "sleep 1000 & sleep 1000 & echo ready; wait"]);
     assert_eq!(g.read_line(), "ready");
     sysprims::killpg(g.pid, Signal::TERM).unwrap();
     assert_eq!(death_signal(&mut g), Some(15));
@@ -229,7 +229,11 @@ fn kill_many_sends_nothing_when_any_pid_is_invalid() {
         assert_eq!(e.code(), ErrorCode::InvalidArgument, "{bad}");
         assert!(e.to_string().contains(&bad.to_string()), "{e}");
     }
-    assert_eq!(a.child.try_wait().unwrap(), None, "the valid PID was not signalled");
+    assert_eq!(
+        a.child.try_wait().unwrap(),
+        None,
+        "the valid PID was not signalled"
+    );
     sysprims::kill(a.pid, Signal::PROBE).unwrap();
 }
 
@@ -305,8 +309,11 @@ fn signal_if_signals_the_identified_process_and_refuses_another() {
     );
     assert_eq!(death_signal(&mut g), Some(15));
 
-    let e = sysprims::signal_if(&ProcessIdentity::from_parts(g.pid, None, None), Signal::TERM)
-        .unwrap_err();
+    let e = sysprims::signal_if(
+        &ProcessIdentity::from_parts(g.pid, None, None),
+        Signal::TERM,
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidArgument, "nothing to verify");
 }
 

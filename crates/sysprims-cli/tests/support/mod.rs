@@ -101,4 +101,3 @@ impl Drop for Kid {
         let _ = self.0.wait();
     }
 }
-
