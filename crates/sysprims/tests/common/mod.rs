@@ -24,7 +24,7 @@ impl Group {
     }
 
     pub fn spawn_with(cmd: &mut Command) -> Group {
-        let mut child = cmd
+        let child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .process_group(0)
