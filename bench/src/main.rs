@@ -21,6 +21,7 @@
 
 mod herd;
 mod measure;
+mod signal;
 
 use std::ffi::OsString;
 use std::hint::black_box;
@@ -64,6 +65,16 @@ fn main() {
     let mut args = std::env::args_os().skip(1).peekable();
     if args.peek().is_some_and(|a| a == LAUNCH_FLAG) {
         measure::launch(args.skip(1));
+    }
+    if args.peek().is_some_and(|a| a == signal::TARGET_FLAG) {
+        signal::target_child(args.skip(1));
+    }
+    if args.peek().is_some_and(|a| a == "signal") {
+        if let Err(msg) = signal::main(args.skip(1)) {
+            eprintln!("sysprims-bench signal: {msg}");
+            std::process::exit(1);
+        }
+        return;
     }
     let config = match parse_args(args) {
         Ok(c) => c,

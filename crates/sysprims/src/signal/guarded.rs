@@ -92,7 +92,7 @@ pub fn signal_if_with(
         Err(e) if e.code() == ErrorCode::NotFound => return Ok(GuardedSignal::Gone),
         Err(e) => return Err(e),
     };
-    handle.signal_if_with(identity, signal, options)
+    handle.verify_and_send(identity, signal)
 }
 
 fn require_evidence(identity: &ProcessIdentity) -> Result<()> {
@@ -187,7 +187,7 @@ impl ProcessHandle {
         }
         require_evidence(stored)?;
         if let (Some(stored_inode), Some(boot)) = (stored.pidfs_inode, &stored.boot_id)
-            && crate::sys::process::boot_id().as_ref() == Some(boot)
+            && crate::sys::process::boot_id_str() == Some(boot.as_str())
             && let Some(inode) = self.inner.pidfs_inode()
         {
             return Ok(if inode == stored_inode {
@@ -248,6 +248,11 @@ impl ProcessHandle {
         options: SignalOptions,
     ) -> Result<GuardedSignal> {
         check_process(self.pid(), signal, options)?;
+        self.verify_and_send(stored, signal)
+    }
+
+    /// The guarded send, once the target has passed the protection check.
+    fn verify_and_send(&self, stored: &ProcessIdentity, signal: Signal) -> Result<GuardedSignal> {
         match self.verify(stored)? {
             IdentityCheck::Same => {}
             IdentityCheck::Reused { reason } => return Ok(GuardedSignal::Reused { reason }),

@@ -47,6 +47,10 @@ pub(crate) mod process {
         None
     }
 
+    pub(crate) fn boot_id_str() -> Option<&'static str> {
+        None
+    }
+
     pub(crate) fn read_one(_pid: Pid, _options: ProcessOptions) -> Result<ProcessInfo> {
         unsupported()
     }

@@ -148,6 +148,11 @@ pub(crate) mod process {
 
     /// The kernel's boot ID, which is fixed for the life of a boot.
     pub(crate) fn boot_id() -> Option<String> {
+        boot_id_str().map(str::to_string)
+    }
+
+    /// [`boot_id`], borrowed: read once per process.
+    pub(crate) fn boot_id_str() -> Option<&'static str> {
         static BOOT_ID: OnceLock<Option<String>> = OnceLock::new();
         BOOT_ID
             .get_or_init(|| {
@@ -156,7 +161,7 @@ pub(crate) mod process {
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty())
             })
-            .clone()
+            .as_deref()
     }
 
     /// Capture a process's identity: pidfd first, then `/proc`, then confirm through the pidfd
