@@ -6,6 +6,8 @@
 use schemars::{JsonSchema, generate::SchemaSettings};
 use serde_json::Value;
 
+use crate::fds::{FD_SNAPSHOT_SCHEMA_ID, FdFilter, FdSnapshot};
+use crate::ports::{PORT_BINDINGS_SCHEMA_ID, PortBindings, PortFilter};
 use crate::process::{
     IdentityCheck, PROCESS_SNAPSHOT_SCHEMA_ID, PROCESS_TREE_SCHEMA_ID, ProcessFilter,
     ProcessIdentity, ProcessSnapshot, ProcessTree, SnapshotOptions,
@@ -76,6 +78,22 @@ pub fn all() -> Vec<SchemaDocument> {
         generate::<SnapshotOptions>(
             "snapshot-options.v1.schema.json",
             &format!("{SCHEMA_BASE}snapshot-options/v1.json"),
+            false,
+        ),
+        generate::<FdSnapshot>("fd-snapshot.v1.schema.json", FD_SNAPSHOT_SCHEMA_ID, true),
+        generate::<PortBindings>(
+            "port-bindings.v1.schema.json",
+            PORT_BINDINGS_SCHEMA_ID,
+            true,
+        ),
+        generate::<FdFilter>(
+            "fd-filter.v1.schema.json",
+            &format!("{SCHEMA_BASE}fd-filter/v1.json"),
+            false,
+        ),
+        generate::<PortFilter>(
+            "port-filter.v1.schema.json",
+            &format!("{SCHEMA_BASE}port-filter/v1.json"),
             false,
         ),
     ]

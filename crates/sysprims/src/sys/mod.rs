@@ -8,11 +8,15 @@
 pub(crate) mod linux;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::process;
+#[cfg(target_os = "linux")]
+pub(crate) use linux::{fds, sockets as ports};
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) mod unsupported;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::process;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::{fds, ports};
 
 use crate::process::ProcessInfo;
 
