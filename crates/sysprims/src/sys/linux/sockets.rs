@@ -380,3 +380,37 @@ pub(crate) fn sockets_in_netns_of(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netlink_and_proc_net_agree() {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let ports = [
+            tcp.local_addr().unwrap().port(),
+            udp.local_addr().unwrap().port(),
+        ];
+        let ours = |netlink: bool| {
+            let mut b: Vec<PortBinding> = listening_sockets_via(netlink, true, true)
+                .unwrap()
+                .into_iter()
+                .filter(|b| ports.contains(&b.local_port) && b.local_address == "127.0.0.1")
+                .collect();
+            b.sort_by_key(|b| b.inode);
+            b
+        };
+        let via_netlink = ours(true);
+        assert_eq!(via_netlink.len(), 2, "{via_netlink:?}");
+        assert_eq!(via_netlink, ours(false));
+        let mut bindings = via_netlink;
+        let unreadable = find_holders(&mut bindings, None).unwrap();
+        assert!(unreadable.is_empty() || !rustix::process::geteuid().is_root());
+        for b in &bindings {
+            assert_eq!(b.processes.len(), 1);
+            assert_eq!(b.processes[0].pid, std::process::id());
+        }
+    }
+}
