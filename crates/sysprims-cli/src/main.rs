@@ -6,7 +6,9 @@
 
 mod args;
 mod descendants;
+mod fds;
 mod output;
+mod ports;
 mod pstat;
 
 use std::io::{self, IsTerminal, Write};
@@ -21,10 +23,12 @@ Examples:
   sysprims pstat --name nginx --sort cpu  nginx processes, busiest first
   sysprims pstat --sample 1s --top 5      the 5 busiest processes over one second
   sysprims descendants 1234 --tree        the process tree under PID 1234
+  sysprims fds 1234 --kind socket         the sockets PID 1234 has open
+  sysprims ports --tcp --port 8080        who listens on TCP port 8080
 
 Exit codes: 0 success, 1 failure (e.g. no such process), 2 usage error.";
 
-/// Process primitives: who a PID really is, and what runs below it.
+/// Process primitives: who a PID really is, what runs below it, what it holds open.
 #[derive(Parser)]
 #[command(name = "sysprims", version, after_help = EXAMPLES)]
 struct Cli {
@@ -36,6 +40,8 @@ struct Cli {
 enum Command {
     Pstat(pstat::PstatArgs),
     Descendants(descendants::DescendantsArgs),
+    Fds(fds::FdsArgs),
+    Ports(ports::PortsArgs),
 }
 
 /// Why a command did not succeed.
@@ -77,6 +83,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Pstat(a) => pstat::run(a, &mut out),
         Command::Descendants(a) => descendants::run(a, &mut out),
+        Command::Fds(a) => fds::run(a, &mut out),
+        Command::Ports(a) => ports::run(a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::Io));
     match result {

@@ -92,7 +92,14 @@ fn denied(operation: &'static str, pid: u32, e: Errno) -> SysprimsError {
 /// The fds of `pid` that pass `filter`.
 pub(crate) fn list_fds(pid: Pid, filter: &FdFilter) -> Result<Vec<FdInfo>> {
     let pid = pid.get();
-    let proc_dir = ProcReader::default().open(pid)?;
+    let proc_dir = ProcReader::default()
+        .open(pid)
+        .map_err(|e| match e.code() {
+            crate::error::ErrorCode::NotFound => {
+                SysprimsError::process_not_found("list open fds", pid)
+            }
+            _ => e,
+        })?;
     let fd_dir = open_subdir(&proc_dir, c"fd").map_err(|e| denied("read open fds", pid, e))?;
     let fdinfo_dir =
         open_subdir(&proc_dir, c"fdinfo").map_err(|e| denied("read fd info", pid, e))?;
