@@ -21,6 +21,7 @@
 
 mod herd;
 mod measure;
+mod net;
 
 use std::ffi::OsString;
 use std::hint::black_box;
@@ -64,6 +65,13 @@ fn main() {
     let mut args = std::env::args_os().skip(1).peekable();
     if args.peek().is_some_and(|a| a == LAUNCH_FLAG) {
         measure::launch(args.skip(1));
+    }
+    if args.peek().is_some_and(|a| a == "net") {
+        if let Err(msg) = net::main(args.skip(1)) {
+            eprintln!("sysprims-bench net: {msg}");
+            std::process::exit(1);
+        }
+        return;
     }
     let config = match parse_args(args) {
         Ok(c) => c,

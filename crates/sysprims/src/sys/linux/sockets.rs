@@ -60,6 +60,31 @@ const TABLES: [(&std::ffi::CStr, Protocol, SocketFamily, u8, u8); 4] = [
     ),
 ];
 
+/// Read a whole `/proc/net` table. These are `seq_file`s that return a page or so of whole
+/// records per `read`, however large the buffer: a short read is not the end, only 0 is.
+fn read_table(
+    dir: &OwnedFd,
+    name: &std::ffi::CStr,
+    buf: &mut Vec<u8>,
+) -> std::result::Result<(), Errno> {
+    buf.clear();
+    if buf.capacity() < 64 * 1024 {
+        buf.reserve(64 * 1024);
+    }
+    let fd = openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    loop {
+        if buf.capacity() - buf.len() < 8192 {
+            buf.reserve(buf.capacity());
+        }
+        match rustix::io::read(&fd, rustix::buffer::spare_capacity(buf)) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 fn listening_state(protocol: Protocol) -> u8 {
     match protocol {
         Protocol::Tcp => TCP_LISTEN,
@@ -125,7 +150,7 @@ pub(crate) fn listening_sockets_via(
                     e.raw_os_error(),
                 )
             })?;
-            match read_into(&dir, file, &mut buf) {
+            match read_table(&dir, file, &mut buf) {
                 Ok(()) => parse_inet_table(&buf, &mut push),
                 // IPv6 disabled: no table, no sockets.
                 Err(Errno::NOENT) => {}
@@ -319,7 +344,7 @@ pub(crate) fn sockets_in_netns_of(
     };
     let mut buf = Vec::with_capacity(64 * 1024);
     for (file, protocol, family, _, _) in TABLES {
-        if read_into(&net, file, &mut buf).is_err() {
+        if read_table(&net, file, &mut buf).is_err() {
             continue;
         }
         parse_inet_table(&buf, |row| {
@@ -346,7 +371,7 @@ pub(crate) fn sockets_in_netns_of(
             }
         });
     }
-    if out.len() < wanted.len() && read_into(&net, c"unix", &mut buf).is_ok() {
+    if out.len() < wanted.len() && read_table(&net, c"unix", &mut buf).is_ok() {
         parse_unix_table(&buf, |row| {
             if wanted.contains(&row.inode) {
                 out.insert(
