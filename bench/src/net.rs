@@ -66,7 +66,9 @@ pub fn main(args: impl Iterator<Item = OsString>) -> Result<(), String> {
             println!("{USAGE}");
             return Ok(());
         }
-        let value = it.next().ok_or_else(|| format!("{arg} needs a value\n\n{USAGE}"))?;
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{arg} needs a value\n\n{USAGE}"))?;
         let number = || {
             value
                 .replace('_', "")
@@ -140,7 +142,11 @@ impl Drop for Holder {
 /// connections, open `fds` more fds (9 in 10 `/dev/null`, the rest Unix socket pairs), say
 /// `ready`, and wait until stdin closes.
 fn holder(args: &[String]) -> ! {
-    let n = |i: usize| args.get(i).and_then(|a| a.parse::<usize>().ok()).unwrap_or(0);
+    let n = |i: usize| {
+        args.get(i)
+            .and_then(|a| a.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
     let (listeners, connections, fds) = (n(0), n(1), n(2));
     raise_nofile(listeners + 2 * connections + fds + 64);
     let fail = |what: &str, e: std::io::Error| -> ! {
@@ -173,7 +179,8 @@ fn holder(args: &[String]) -> ! {
         keep_files.push(std::fs::File::open("/dev/null").unwrap_or_else(|e| fail("open", e)));
     }
     for _ in 0..unix / 2 {
-        keep_unix.push(std::os::unix::net::UnixDatagram::pair().unwrap_or_else(|e| fail("pair", e)));
+        keep_unix
+            .push(std::os::unix::net::UnixDatagram::pair().unwrap_or_else(|e| fail("pair", e)));
     }
     println!("ready");
     let _ = std::io::Write::flush(&mut std::io::stdout());
@@ -247,7 +254,10 @@ fn run(config: &Config) -> Result<(), String> {
     let me = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
     let sysprims = &config.sysprims;
     if !sysprims.is_file() {
-        return Err(format!("{} not found (bench/run builds it)", sysprims.display()));
+        return Err(format!(
+            "{} not found (bench/run builds it)",
+            sysprims.display()
+        ));
     }
     let ss = which("ss").ok_or("ss not found (apt-get install iproute2)")?;
     let lsof = which("lsof").ok_or("lsof not found (apt-get install lsof)")?;
@@ -256,10 +266,7 @@ fn run(config: &Config) -> Result<(), String> {
          medians (ours, peer)",
         config.listeners, config.fds, config.connections, config.runs, config.warmup
     );
-    println!(
-        "processes in /proc: {}",
-        crate::proc_pids().len()
-    );
+    println!("processes in /proc: {}", crate::proc_pids().len());
 
     // a. ports against ss, with the listeners held.
     {
@@ -271,14 +278,20 @@ fn run(config: &Config) -> Result<(), String> {
             || cli(&me, &ss, &["-ltunp"]),
         )?;
         report(
-            &format!("a. sysprims ports --json vs ss -ltunp ({} listeners)", config.listeners),
+            &format!(
+                "a. sysprims ports --json vs ss -ltunp ({} listeners)",
+                config.listeners
+            ),
             ours,
             peer,
             Some(1.0),
         );
         let (nl, pf) = lib_tables(config)?;
         report(
-            &format!("c. listening sockets: netlink vs /proc/net ({} listeners)", config.listeners),
+            &format!(
+                "c. listening sockets: netlink vs /proc/net ({} listeners)",
+                config.listeners
+            ),
             nl,
             pf,
             None,
@@ -309,7 +322,10 @@ fn run(config: &Config) -> Result<(), String> {
             || cli(&me, &lsof, &["-p", &pid]),
         )?;
         report(
-            &format!("b. sysprims fds PID --json vs lsof -p PID ({} fds)", config.fds),
+            &format!(
+                "b. sysprims fds PID --json vs lsof -p PID ({} fds)",
+                config.fds
+            ),
             ours,
             peer,
             Some(1.0),
@@ -350,10 +366,14 @@ fn lib_tables(config: &Config) -> Result<(Duration, Duration), String> {
 }
 
 fn netlink_and_procfs_agree() -> Result<usize, String> {
-    let nl = sysprims::ports::bench_support::count_listening_via(true).map_err(|e| e.to_string())?;
-    let pf = sysprims::ports::bench_support::count_listening_via(false).map_err(|e| e.to_string())?;
+    let nl =
+        sysprims::ports::bench_support::count_listening_via(true).map_err(|e| e.to_string())?;
+    let pf =
+        sysprims::ports::bench_support::count_listening_via(false).map_err(|e| e.to_string())?;
     if nl != pf {
-        return Err(format!("netlink lists {nl} listening sockets, /proc/net {pf}"));
+        return Err(format!(
+            "netlink lists {nl} listening sockets, /proc/net {pf}"
+        ));
     }
     Ok(nl)
 }

@@ -209,3 +209,42 @@ fn own_fds_are_listed() {
     let snap = list_fds(std::process::id(), &FdFilter::default()).unwrap();
     assert!(!snap.fds.is_empty());
 }
+
+#[test]
+fn thousands_of_fds_are_all_listed_in_order() {
+    if !require("python3", have("python3")) {
+        return;
+    }
+    // Enough fds that the listing is split across threads.
+    let mut child = Group::spawn(&[
+        "python3",
+        "-c",
+        "import os, resource, sys\n\
+         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n\
+         want = 6000 if hard == resource.RLIM_INFINITY else min(hard, 6000)\n\
+         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))\n\
+         fds = [os.open('/dev/null', os.O_RDONLY) for _ in range(want - 100)]\n\
+         print(len(fds), fds[0], fds[-1], flush=True)\n\
+         sys.stdin.read()",
+    ]);
+    let line = child.read_line();
+    let nums: Vec<u32> = line.split(' ').map(|n| n.parse().unwrap()).collect();
+    let (count, first, last) = (nums[0] as usize, nums[1], nums[2]);
+    let snap = list_fds(child.pid, &FdFilter::kind(FdKind::CharDevice)).unwrap();
+    let ours: Vec<u32> = snap
+        .fds
+        .iter()
+        .map(|f| f.fd)
+        .filter(|&n| n >= first && n <= last)
+        .collect();
+    assert_eq!(ours.len(), count);
+    assert!(
+        ours.windows(2).all(|w| w[0] < w[1]),
+        "in order, no duplicates"
+    );
+    assert!(
+        snap.fds
+            .iter()
+            .all(|f| f.path.as_deref() == Some("/dev/null"))
+    );
+}

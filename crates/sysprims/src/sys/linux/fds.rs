@@ -107,13 +107,95 @@ pub(crate) fn list_fds(pid: Pid, filter: &FdFilter) -> Result<Vec<FdInfo>> {
     let mut numbers = Vec::new();
     fd_numbers(&fd_dir, &mut dents, &mut numbers).map_err(|e| denied("list open fds", pid, e))?;
 
+    let mut out = read_fds_parallel(pid, &fd_dir, &fdinfo_dir, &numbers, filter)?;
+
+    let wanted: Vec<u64> = out
+        .iter()
+        .filter(|f| f.kind == FdKind::Socket)
+        .filter_map(|f| f.inode)
+        .collect();
+    if !wanted.is_empty() {
+        let table: HashMap<u64, SocketInfo> = sockets::sockets_in_netns_of(&proc_dir, &wanted);
+        for f in &mut out {
+            if f.kind == FdKind::Socket
+                && let Some(inode) = f.inode
+            {
+                f.socket = table.get(&inode).cloned();
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Fds per thread below which a listing is read on the calling thread.
+const PARALLEL_THRESHOLD: usize = 2048;
+/// More threads than this gain nothing: the work is path lookups in the kernel.
+const MAX_THREADS: usize = 4;
+
+/// Read the fds `numbers`, split across threads for large tables (each fd costs 3 to 5 system
+/// calls, all in the kernel: on 2 cores, 10,000 fds take ~110 ms on one thread). The result is
+/// in the order of `numbers`.
+fn read_fds_parallel(
+    pid: u32,
+    fd_dir: &OwnedFd,
+    fdinfo_dir: &OwnedFd,
+    numbers: &[u32],
+    filter: &FdFilter,
+) -> Result<Vec<FdInfo>> {
+    let threads = std::thread::available_parallelism()
+        .map(|p| p.get())
+        .unwrap_or(1)
+        .min(MAX_THREADS)
+        .min(numbers.len() / PARALLEL_THRESHOLD + 1);
+    if threads <= 1 {
+        return read_fds(pid, fd_dir, fdinfo_dir, numbers, filter);
+    }
+    let chunk = numbers.len().div_ceil(threads);
+    let mut parts = numbers.chunks(chunk);
+    let mine = parts.next().unwrap_or(&[]);
+    std::thread::scope(|scope| {
+        let others: Vec<_> = parts
+            .map(|part| {
+                let handle = std::thread::Builder::new()
+                    .name("sysprims-fds".into())
+                    .spawn_scoped(scope, move || {
+                        read_fds(pid, fd_dir, fdinfo_dir, part, filter)
+                    });
+                (part, handle.ok())
+            })
+            .collect();
+        let mut out = read_fds(pid, fd_dir, fdinfo_dir, mine, filter)?;
+        for (part, handle) in others {
+            let result = match handle {
+                Some(h) => h.join().unwrap_or_else(|_| {
+                    Err(SysprimsError::Internal {
+                        message: "an fd reader thread panicked".into(),
+                    })
+                }),
+                // No thread (RLIMIT_NPROC): read that part here.
+                None => read_fds(pid, fd_dir, fdinfo_dir, part, filter),
+            };
+            out.append(&mut result?);
+        }
+        Ok(out)
+    })
+}
+
+/// Read the fds `numbers` of one process.
+fn read_fds(
+    pid: u32,
+    fd_dir: &OwnedFd,
+    fdinfo_dir: &OwnedFd,
+    numbers: &[u32],
+    filter: &FdFilter,
+) -> Result<Vec<FdInfo>> {
     let mut link = Vec::with_capacity(4096 + 64);
     let mut info = Vec::with_capacity(4096);
     let mut name_buf = [0u8; 12];
     let mut out = Vec::with_capacity(numbers.len());
-    for &n in &numbers {
+    for &n in numbers {
         let name = fd_name(n, &mut name_buf);
-        match read_link(&fd_dir, name, &mut link) {
+        match read_link(fd_dir, name, &mut link) {
             Ok(()) => {}
             // Closed since the listing: skip it.
             Err(Errno::NOENT) => continue,
@@ -133,7 +215,7 @@ pub(crate) fn list_fds(pid: Pid, filter: &FdFilter) -> Result<Vec<FdInfo>> {
                 if !path_kinds_wanted(filter) {
                     continue;
                 }
-                match statat(&fd_dir, name, AtFlags::empty()) {
+                match statat(fd_dir, name, AtFlags::empty()) {
                     Ok(st) => (kind_of_mode(st.st_mode, &target), Some(st.st_ino), None),
                     Err(Errno::NOENT) => continue,
                     Err(_) => (FdKind::Unknown, None, None),
@@ -143,7 +225,7 @@ pub(crate) fn list_fds(pid: Pid, filter: &FdFilter) -> Result<Vec<FdInfo>> {
         if !filter.matches(kind) {
             continue;
         }
-        let fields = match read_into(&fdinfo_dir, name, &mut info) {
+        let fields = match read_into(fdinfo_dir, name, &mut info) {
             Ok(()) => parse_fdinfo(&info),
             Err(Errno::NOENT) => continue,
             Err(_) => Default::default(),
@@ -171,21 +253,6 @@ pub(crate) fn list_fds(pid: Pid, filter: &FdFilter) -> Result<Vec<FdInfo>> {
         });
     }
 
-    let wanted: Vec<u64> = out
-        .iter()
-        .filter(|f| f.kind == FdKind::Socket)
-        .filter_map(|f| f.inode)
-        .collect();
-    if !wanted.is_empty() {
-        let table: HashMap<u64, SocketInfo> = sockets::sockets_in_netns_of(&proc_dir, &wanted);
-        for f in &mut out {
-            if f.kind == FdKind::Socket
-                && let Some(inode) = f.inode
-            {
-                f.socket = table.get(&inode).cloned();
-            }
-        }
-    }
     Ok(out)
 }
 
