@@ -175,6 +175,8 @@ pub enum SocketState {
     Unknown,
 }
 
+// The constructors from kernel numbers serve the Linux backend only.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl SocketState {
     /// The state of a TCP socket from the kernel's `TCP_*` number.
     pub(crate) fn from_tcp(n: u8) -> SocketState {
@@ -303,6 +305,7 @@ impl FdFilter {
         }
     }
 
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn matches(&self, kind: FdKind) -> bool {
         self.kinds.as_ref().is_none_or(|k| k.contains(&kind))
     }

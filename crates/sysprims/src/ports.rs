@@ -111,6 +111,7 @@ pub struct PortFilter {
     /// Only this protocol (`None`: TCP and UDP).
     pub protocol: Option<Protocol>,
     /// Only this local port (1–65535).
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u16>,
     /// Only sockets this process holds. Their `processes` still lists every holder.
     pub pid: Option<Pid>,

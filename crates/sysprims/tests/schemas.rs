@@ -120,6 +120,8 @@ fn fd_and_port_documents_validate() {
     let schema = load("port-filter.v1.schema.json");
     let validator = jsonschema::validator_for(&schema).unwrap();
     assert!(!validator.is_valid(&serde_json::json!({"port": 70000})));
+    assert!(!validator.is_valid(&serde_json::json!({"port": 0})));
+    assert!(validator.is_valid(&serde_json::json!({"port": 8080, "protocol": "tcp"})));
     assert!(!validator.is_valid(&serde_json::json!({"protocol": "sctp"})));
     assert!(!validator.is_valid(&serde_json::json!({"pid": 0})));
     let schema = load("fd-filter.v1.schema.json");

@@ -247,7 +247,7 @@ fn read_fds(
             inode,
             access: fields.flags.map(access_mode),
             flags: fields.flags,
-            cloexec: fields.flags.map(|f| f & OFlags::CLOEXEC.bits() as u32 != 0),
+            cloexec: fields.flags.map(|f| f & OFlags::CLOEXEC.bits() != 0),
             offset: fields.pos,
             socket: None,
         });
