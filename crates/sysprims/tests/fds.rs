@@ -23,6 +23,10 @@ dirfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
 r, w = os.pipe()
 null = os.open("/dev/null", os.O_RDWR)
 ev = os.eventfd(0)
+import select
+ep = select.epoll()
+pidfd = os.pidfd_open(os.getpid())
+nl = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)
 t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 t.bind(("127.0.0.1", 0)); t.listen()
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -31,7 +35,7 @@ ux = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 ux.bind(os.path.join(d, "sock")); ux.listen()
 print(json.dumps({
   "dir": d, "path": path, "file": f, "ro": ro, "dirfd": dirfd, "pipe_r": r, "pipe_w": w,
-  "null": null, "eventfd": ev, "tcp": t.fileno(), "tcp_port": t.getsockname()[1],
+  "null": null, "eventfd": ev, "epoll": ep.fileno(), "pidfd": pidfd, "netlink": nl.fileno(), "tcp": t.fileno(), "tcp_port": t.getsockname()[1],
   "udp": u.fileno(), "udp_port": u.getsockname()[1], "unix": ux.fileno(),
   "file_ino": os.fstat(f).st_ino, "pipe_ino": os.fstat(r).st_ino,
   "tcp_ino": os.fstat(t.fileno()).st_ino,
@@ -109,6 +113,15 @@ fn each_kind_is_found_with_its_details() {
     assert_eq!(ev.kind, FdKind::AnonInode);
     assert_eq!(ev.anon_type.as_deref(), Some("eventfd"));
 
+    assert_eq!(fd("epoll").anon_type.as_deref(), Some("eventpoll"));
+    let pidfd = fd("pidfd");
+    assert_eq!(pidfd.kind, FdKind::AnonInode);
+    assert_eq!(pidfd.anon_type.as_deref(), Some("pidfd"));
+    // A socket outside the TCP, UDP and Unix tables: a socket, unresolved, with its inode.
+    let netlink = fd("netlink");
+    assert_eq!(netlink.kind, FdKind::Socket);
+    assert!(netlink.inode.is_some() && netlink.socket.is_none());
+
     let tcp = fd("tcp");
     assert_eq!(tcp.kind, FdKind::Socket);
     assert_eq!(tcp.inode, Some(num(&info, "tcp_ino")));
@@ -153,7 +166,8 @@ fn the_kind_filter_keeps_only_that_kind() {
     for key in ["tcp", "udp", "unix"] {
         assert!(numbers.contains(&(num(&info, key) as u32)), "{key}");
     }
-    assert_eq!(numbers.len(), 3, "{numbers:?}");
+    assert!(numbers.contains(&(num(&info, "netlink") as u32)));
+    assert_eq!(numbers.len(), 4, "{numbers:?}");
 
     let dirs = list_fds(child.pid, &FdFilter::kind(FdKind::Directory)).unwrap();
     assert_eq!(dirs.fds.len(), 1);
