@@ -21,6 +21,7 @@
 
 mod herd;
 mod measure;
+mod net;
 mod signal;
 
 use std::ffi::OsString;
@@ -72,6 +73,13 @@ fn main() {
     if args.peek().is_some_and(|a| a == "signal") {
         if let Err(msg) = signal::main(args.skip(1)) {
             eprintln!("sysprims-bench signal: {msg}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.peek().is_some_and(|a| a == "net") {
+        if let Err(msg) = net::main(args.skip(1)) {
+            eprintln!("sysprims-bench net: {msg}");
             std::process::exit(1);
         }
         return;

@@ -15,6 +15,26 @@ pub fn pid_list(text: &str) -> Result<Vec<Pid>, String> {
     text.split(',').map(pid).collect()
 }
 
+/// A TCP or UDP port: 1..=65535.
+pub fn port(text: &str) -> Result<u16, String> {
+    let t = text.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("not a port number (1-65535)".into());
+    }
+    match t.parse::<u64>() {
+        Ok(0) => Err("port 0 is not a port anything listens on (1-65535)".into()),
+        Ok(n) if n <= 65535 => Ok(n as u16),
+        _ => Err("above 65535, the largest port".into()),
+    }
+}
+
+/// One or more fd kinds, comma-separated.
+pub fn fd_kinds(text: &str) -> Result<Vec<sysprims::FdKind>, String> {
+    text.split(',')
+        .map(|k| k.parse::<sysprims::FdKind>().map_err(reason))
+        .collect()
+}
+
 /// The reason part of a sysprims error, for clap to print after "invalid value".
 pub fn reason(e: sysprims::SysprimsError) -> String {
     match e {
@@ -193,5 +213,18 @@ mod tests {
         assert_eq!(levels("all").unwrap(), Levels(None));
         assert_eq!(levels("2").unwrap(), Levels(Some(2)));
         assert!(levels("0").is_err());
+    }
+
+    #[test]
+    fn ports_and_kinds() {
+        assert_eq!(port("8080").unwrap(), 8080);
+        assert_eq!(port("65535").unwrap(), 65535);
+        assert!(port("0").unwrap_err().contains("port 0"));
+        assert!(port("70000").unwrap_err().contains("65535"));
+        for bad in ["", "-1", "abc", "80x", "99999999999999999999999"] {
+            assert!(port(bad).is_err(), "{bad}");
+        }
+        assert_eq!(fd_kinds("socket,dir").unwrap().len(), 2);
+        assert!(fd_kinds("socket,bogus").is_err());
     }
 }

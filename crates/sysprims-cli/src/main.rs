@@ -6,9 +6,11 @@
 
 mod args;
 mod descendants;
+mod fds;
 mod filter;
 mod kill;
 mod output;
+mod ports;
 mod pstat;
 
 use std::io::{self, IsTerminal, Write};
@@ -25,11 +27,13 @@ Examples:
   sysprims descendants 1234 --tree        the process tree under PID 1234
   sysprims kill -s TERM 1234              send SIGTERM to PID 1234
   sysprims kill --name worker --yes       send SIGTERM to every process named worker*
+  sysprims fds 1234 --kind socket         the sockets PID 1234 has open
+  sysprims ports --tcp --port 8080        who listens on TCP port 8080
 
 Exit codes: 0 success, 1 failure (e.g. no such process), 2 usage error. Each command's
 --help gives its own.";
 
-/// Process primitives: who a PID really is, and what runs below it.
+/// Process primitives: who a PID really is, what runs below it, what it holds open.
 #[derive(Parser)]
 #[command(name = "sysprims", version, after_help = EXAMPLES)]
 struct Cli {
@@ -42,6 +46,8 @@ enum Command {
     Pstat(pstat::PstatArgs),
     Descendants(descendants::DescendantsArgs),
     Kill(kill::KillArgs),
+    Fds(fds::FdsArgs),
+    Ports(ports::PortsArgs),
 }
 
 /// Why a command did not succeed.
@@ -88,6 +94,8 @@ fn main() -> ExitCode {
         Command::Pstat(a) => pstat::run(a, &mut out),
         Command::Descendants(a) => descendants::run(a, &mut out),
         Command::Kill(a) => kill::run(a, &mut out),
+        Command::Fds(a) => fds::run(a, &mut out),
+        Command::Ports(a) => ports::run(a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::Io));
     match result {

@@ -51,6 +51,14 @@ pub fn process_table<'a>(
     Ok(())
 }
 
+/// Write a table with no border, without comfy-table's leading space.
+pub fn write_table(out: &mut impl Write, table: &Table) -> io::Result<()> {
+    for line in table.trim_fmt().lines() {
+        writeln!(out, "{}", line.strip_prefix(' ').unwrap_or(line))?;
+    }
+    Ok(())
+}
+
 /// The command line as `ps -o args` shows it: arguments joined by spaces, the name in
 /// brackets when there are none (kernel threads), `<defunct>` for zombies.
 pub fn command(p: &ProcessInfo) -> String {

@@ -68,15 +68,17 @@ fn pstat_filters_from_the_command_line() {
 #[test]
 fn descendants_json_and_tree() {
     // sh -> (sleep, sh -> sleep), each announcing itself once started.
-    let mut kid = Kid(Command::new("sh")
-        .args([
-            "-c",
-            "sleep 1000 & echo $!; sh -c 'sleep 1000 & echo $!; wait' & echo $!; wait",
-        ])
-        .stdout(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap());
+    let mut kid = Kid::adopt(
+        Command::new("sh")
+            .args([
+                "-c",
+                "sleep 1000 & echo $!; sh -c 'sleep 1000 & echo $!; wait' & echo $!; wait",
+            ])
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
     let mut reader = std::io::BufReader::new(kid.0.stdout.take().unwrap());
     for _ in 0..3 {
         let mut line = String::new();

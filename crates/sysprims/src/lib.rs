@@ -15,6 +15,9 @@
 //!   one group or a batch, with PID 1, the caller and its group protected.
 //! - [`signal_if`] and [`ProcessHandle`]: signals through a pidfd, checked against a stored
 //!   identity, that reach the process you mean or nothing.
+//! - [`list_fds`]: a process's open file descriptors, with sockets resolved.
+//! - [`listening_ports`]: listening TCP and UDP sockets with every process that holds each;
+//!   [`port_owners`] and [`ports_of`] for the reverse lookups.
 //!
 //! Every entry point validates PIDs first ([`Pid`]): 0, and anything above `i32::MAX` (which
 //! `kill(2)` would read as a process group, or as "every process"), are
@@ -37,14 +40,24 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod fds;
 pub mod pid;
+pub mod ports;
 pub mod process;
 pub mod schema;
 pub mod signal;
 mod sys;
 
 pub use error::{ErrorCode, ErrorReport, Result, Subject, SysprimsError};
+pub use fds::{
+    AccessMode, FD_SNAPSHOT_SCHEMA_ID, FdFilter, FdInfo, FdKind, FdSnapshot, SocketFamily,
+    SocketInfo, SocketProtocol, SocketState, list_fds,
+};
 pub use pid::{IntoPid, Pid};
+pub use ports::{
+    PORT_BINDINGS_SCHEMA_ID, PortBinding, PortBindings, PortFilter, PortProcess, Protocol,
+    listening_ports, port_owners, ports_of,
+};
 pub use process::{
     IdentityCheck, PROCESS_SNAPSHOT_SCHEMA_ID, PROCESS_TREE_SCHEMA_ID, ProcessFilter,
     ProcessIdentity, ProcessInfo, ProcessOptions, ProcessSnapshot, ProcessState, ProcessTree,

@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use crate::signal::{KILL_REPORT_SCHEMA_ID, KillReport};
 
+use crate::fds::{FD_SNAPSHOT_SCHEMA_ID, FdFilter, FdSnapshot};
+use crate::ports::{PORT_BINDINGS_SCHEMA_ID, PortBindings, PortFilter};
 use crate::process::{
     IdentityCheck, PROCESS_SNAPSHOT_SCHEMA_ID, PROCESS_TREE_SCHEMA_ID, ProcessFilter,
     ProcessIdentity, ProcessSnapshot, ProcessTree, SnapshotOptions,
@@ -81,5 +83,21 @@ pub fn all() -> Vec<SchemaDocument> {
             false,
         ),
         generate::<KillReport>("kill-report.v1.schema.json", KILL_REPORT_SCHEMA_ID, true),
+        generate::<FdSnapshot>("fd-snapshot.v1.schema.json", FD_SNAPSHOT_SCHEMA_ID, true),
+        generate::<PortBindings>(
+            "port-bindings.v1.schema.json",
+            PORT_BINDINGS_SCHEMA_ID,
+            true,
+        ),
+        generate::<FdFilter>(
+            "fd-filter.v1.schema.json",
+            &format!("{SCHEMA_BASE}fd-filter/v1.json"),
+            false,
+        ),
+        generate::<PortFilter>(
+            "port-filter.v1.schema.json",
+            &format!("{SCHEMA_BASE}port-filter/v1.json"),
+            false,
+        ),
     ]
 }

@@ -104,6 +104,48 @@ fn library_output_validates() {
 }
 
 #[test]
+fn fd_and_port_documents_validate() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let fds = sysprims::list_fds(std::process::id(), &sysprims::FdFilter::default()).unwrap();
+    assert!(fds.fds.iter().any(|f| f.socket.is_some()));
+    validate(
+        "fd-snapshot.v1.schema.json",
+        &serde_json::to_value(&fds).unwrap(),
+    );
+    let ports = sysprims::listening_ports(&sysprims::PortFilter::default()).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    assert!(ports.bindings.iter().any(|b| b.local_port == port));
+    validate(
+        "port-bindings.v1.schema.json",
+        &serde_json::to_value(&ports).unwrap(),
+    );
+    let filter = sysprims::PortFilter {
+        protocol: Some(sysprims::Protocol::Udp),
+        port: Some(udp.local_addr().unwrap().port()),
+        pid: Some(sysprims::Pid::current()),
+    };
+    validate(
+        "port-filter.v1.schema.json",
+        &serde_json::to_value(&filter).unwrap(),
+    );
+    validate(
+        "fd-filter.v1.schema.json",
+        &serde_json::to_value(sysprims::FdFilter::kind(sysprims::FdKind::Pipe)).unwrap(),
+    );
+    let schema = load("port-filter.v1.schema.json");
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(!validator.is_valid(&serde_json::json!({"port": 70000})));
+    assert!(!validator.is_valid(&serde_json::json!({"port": 0})));
+    assert!(validator.is_valid(&serde_json::json!({"port": 8080, "protocol": "tcp"})));
+    assert!(!validator.is_valid(&serde_json::json!({"protocol": "sctp"})));
+    assert!(!validator.is_valid(&serde_json::json!({"pid": 0})));
+    let schema = load("fd-filter.v1.schema.json");
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(!validator.is_valid(&serde_json::json!({"kinds": ["sockets"]})));
+}
+
+#[test]
 fn schemas_reject_what_the_types_reject() {
     let schema = load("process-filter.v1.schema.json");
     let validator = jsonschema::validator_for(&schema).unwrap();

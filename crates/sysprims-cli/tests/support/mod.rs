@@ -75,18 +75,28 @@ pub fn require(capability: &str, available: bool) -> bool {
     available
 }
 
-/// A child in its own process group, killed with the whole group on drop.
-pub struct Kid(pub Child);
+/// A child in its own process group, killed with the whole group on drop, unless the test has
+/// reaped it: then its PID, and so the group ID, may already name a newcomer's group.
+pub struct Kid(pub Child, sysprims::ProcessHandle);
 
 impl Kid {
     pub fn spawn(argv: &[&str]) -> Kid {
-        Kid(Command::new(argv[0])
-            .args(&argv[1..])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .unwrap())
+        Kid::adopt(
+            Command::new(argv[0])
+                .args(&argv[1..])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .process_group(0)
+                .spawn()
+                .unwrap(),
+        )
+    }
+
+    /// Take charge of a child that leads its own process group.
+    pub fn adopt(child: Child) -> Kid {
+        // Our unreaped child: the PID cannot have been reused yet.
+        let leader = sysprims::ProcessHandle::open(child.id()).unwrap();
+        Kid(child, leader)
     }
 
     pub fn pid(&self) -> u32 {
@@ -96,8 +106,10 @@ impl Kid {
 
 impl Drop for Kid {
     fn drop(&mut self) {
-        // SAFETY: killpg on the group our child leads.
-        unsafe { libc::killpg(self.0.id() as libc::pid_t, libc::SIGKILL) };
+        if self.1.is_present().unwrap_or(false) {
+            // SAFETY: killpg on the group our unreaped child leads.
+            unsafe { libc::killpg(self.0.id() as libc::pid_t, libc::SIGKILL) };
+        }
         let _ = self.0.wait();
     }
 }

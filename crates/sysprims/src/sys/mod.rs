@@ -10,6 +10,8 @@ pub(crate) mod linux;
 pub(crate) use linux::process;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::signal;
+#[cfg(target_os = "linux")]
+pub(crate) use linux::{fds, sockets as ports};
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) mod unsupported;
@@ -17,6 +19,8 @@ pub(crate) mod unsupported;
 pub(crate) use unsupported::process;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::signal;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::{fds, ports};
 
 use crate::process::ProcessInfo;
 

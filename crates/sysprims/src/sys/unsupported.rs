@@ -145,3 +145,51 @@ pub(crate) mod signal {
         }
     }
 }
+
+fn not_here<T>(feature: &'static str) -> crate::error::Result<T> {
+    Err(crate::error::SysprimsError::NotSupported {
+        feature,
+        reason: format!("not implemented on {} yet", std::env::consts::OS),
+    })
+}
+
+/// The fds facade, with the Linux backend's signatures.
+pub(crate) mod fds {
+    use crate::error::Result;
+    use crate::fds::{FdFilter, FdInfo};
+    use crate::pid::Pid;
+
+    pub(crate) fn list_fds(_pid: Pid, _filter: &FdFilter) -> Result<Vec<FdInfo>> {
+        super::not_here("listing open fds")
+    }
+}
+
+/// The ports facade, with the Linux backend's signatures.
+pub(crate) mod ports {
+    use crate::error::Result;
+    use crate::pid::Pid;
+    use crate::ports::PortBinding;
+
+    pub(crate) fn listening_sockets(_tcp: bool, _udp: bool) -> Result<Vec<PortBinding>> {
+        super::not_here("listing listening ports")
+    }
+
+    pub(crate) fn listening_sockets_via(
+        _netlink: bool,
+        _tcp: bool,
+        _udp: bool,
+    ) -> Result<Vec<PortBinding>> {
+        super::not_here("listing listening ports")
+    }
+
+    pub(crate) fn find_holders_in(_pid: Pid, _bindings: &mut [PortBinding]) -> Result<()> {
+        super::not_here("finding socket holders")
+    }
+
+    pub(crate) fn find_holders(
+        _bindings: &mut [PortBinding],
+        _skip: Option<Pid>,
+    ) -> Result<Vec<u32>> {
+        super::not_here("finding socket holders")
+    }
+}

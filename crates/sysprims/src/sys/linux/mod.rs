@@ -1,9 +1,12 @@
-//! The Linux backend: `/proc`, pidfds, clocks.
+//! The Linux backend: `/proc`, pidfds, clocks, fds and sockets (`sock_diag` netlink).
 
 pub(crate) mod clock;
+pub(crate) mod fds;
 pub(crate) mod pidfd;
 pub(crate) mod procfs;
 pub(crate) mod signal;
+pub(crate) mod sock_diag;
+pub(crate) mod sockets;
 pub(crate) mod users;
 
 /// The process facade the portable layer calls.

@@ -263,6 +263,12 @@ impl ProcReader {
     }
 }
 
+impl std::os::fd::AsFd for ProcDir {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 impl ProcDir {
     /// The PID this directory belongs to.
     pub(crate) fn pid(&self) -> u32 {
