@@ -22,7 +22,8 @@ exist or its fds may not be read, 2 usage error.";
 /// holds each one, like `ss -ltunp`.
 ///
 /// Without root, other users' processes cannot be inspected: their sockets are listed with no
-/// holder, and a warning on stderr says how many processes could not be read.
+/// holder, and a note under the table (`warnings` in JSON) says how many processes could not
+/// be read.
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
 pub struct PortsArgs {
@@ -87,8 +88,9 @@ pub fn run(a: PortsArgs, out: &mut impl Write) -> Result<(), Failure> {
         column.set_cell_alignment(CellAlignment::Right);
     }
     output::write_table(out, &table)?;
+    // A footnote to the table, on stdout with it: stderr stays empty on success.
     for w in &found.warnings {
-        crate::warn(format_args!("ports: {w}"));
+        writeln!(out, "note: {w}")?;
     }
     Ok(())
 }
