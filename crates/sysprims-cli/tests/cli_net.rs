@@ -244,10 +244,11 @@ fn permission_denied_names_the_pid_and_ports_says_what_it_missed() {
     let out = as_nobody(&["ports"]);
     assert!(out.status.success());
     assert!(
-        text(&out.stderr).contains("could not be read"),
-        "{}",
-        text(&out.stderr)
+        text(&out.stdout).contains("note: ") && text(&out.stdout).contains("could not be read"),
+        "a note under the table: {}",
+        text(&out.stdout)
     );
+    assert_eq!(text(&out.stderr), "", "nothing on stderr on success");
 }
 
 #[test]
