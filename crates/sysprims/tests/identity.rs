@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{Group, have, is_root, require, wait_exit_keep_zombie};
+use common::{Group, have, is_root, require, run_in_pid_namespace, wait_exit_keep_zombie};
 use sysprims::{IdentityCheck, ProcessIdentity, ReuseReason, get_process, verify_identity};
 
 #[test]
@@ -197,22 +195,7 @@ fn pid_reuse_is_detected_in_a_fresh_pid_namespace() {
     {
         return;
     }
-    let me = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc"])
-        .arg(&me)
-        .args([
-            "pidns_reuse_scenario",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .output()
-        .expect("run unshare");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "scenario failed:\n{stdout}\n{stderr}");
+    let stdout = run_in_pid_namespace("pidns_reuse_scenario");
     assert!(
         stdout.contains("REUSE-RESULT full=20 start_time=20 control=20"),
         "{stdout}"

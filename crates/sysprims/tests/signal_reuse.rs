@@ -7,7 +7,7 @@ mod common;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use common::{Group, have, is_root, require};
+use common::{Group, have, is_root, require, run_in_pid_namespace};
 use sysprims::{GuardedSignal, ProcessIdentity, Signal};
 
 const ROUNDS: usize = 100;
@@ -132,21 +132,7 @@ fn guarded_signals_never_hit_a_reused_pid() {
     {
         return;
     }
-    let out = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc"])
-        .arg(std::env::current_exe().unwrap())
-        .args([
-            "signal_reuse_scenario",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .output()
-        .expect("run unshare");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "scenario failed:\n{stdout}\n{stderr}");
+    let stdout = run_in_pid_namespace("signal_reuse_scenario");
     let expected = format!(
         "SIGNAL-REUSE full={ROUNDS} ticks={ROUNDS} wrong=0 control={} rounds={ROUNDS}",
         2 * ROUNDS

@@ -160,3 +160,28 @@ pub fn have(program: &str) -> bool {
         .map(|s| s.success())
         .unwrap_or(false)
 }
+
+/// Run the ignored test `scenario` of this test binary as PID 1 of a fresh PID namespace
+/// (`unshare --pid --fork --mount-proc`, which needs root), require that it passed, and return
+/// what it printed.
+pub fn run_in_pid_namespace(scenario: &str) -> String {
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            scenario,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .output()
+        .expect("run unshare");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{scenario} failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
