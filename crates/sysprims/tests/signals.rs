@@ -373,3 +373,103 @@ fn a_thread_id_is_not_a_process_handle() {
     done_tx.send(()).unwrap();
     thread.join().unwrap();
 }
+
+/// Make `pidfd_open` fail with ENOSYS in this process from now on, as on a kernel before 5.3
+/// or under a seccomp policy that forbids it.
+fn forbid_pidfd_open() {
+    const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+    let filter = [
+        // A = seccomp_data.nr
+        libc::sock_filter {
+            code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
+        // if A == SYS_pidfd_open: return ERRNO(ENOSYS), else: allow
+        libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 1,
+            k: libc::SYS_pidfd_open as u32,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_ALLOW,
+        },
+    ];
+    let program = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prctl with a filter program that outlives the call (the kernel copies it).
+    unsafe {
+        assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+        assert_eq!(
+            libc::prctl(
+                libc::PR_SET_SECCOMP,
+                libc::SECCOMP_MODE_FILTER,
+                &program as *const libc::sock_fprog,
+            ),
+            0,
+            "seccomp: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+#[test]
+#[ignore = "installs a seccomp filter; started by without_pidfds_kill_2_is_used_and_said"]
+fn no_pidfd_scenario() {
+    forbid_pidfd_open();
+    let mut g = Group::spawn(&["sleep", "1000"]);
+    let handle = ProcessHandle::open(g.pid).unwrap();
+    assert!(!handle.has_pidfd());
+    let identity = ProcessIdentity::of(g.pid).unwrap();
+    assert_eq!(identity.pidfs_inode, None);
+    assert_eq!(handle.verify(&identity).unwrap(), IdentityCheck::Same);
+    let mut wrong = identity.clone();
+    wrong.start_time_boot_ticks = identity.start_time_boot_ticks.map(|t| t + 1);
+    assert!(matches!(
+        sysprims::signal_if(&wrong, Signal::TERM).unwrap(),
+        GuardedSignal::Reused { .. }
+    ));
+    match sysprims::signal_if(&identity, Signal::TERM).unwrap() {
+        GuardedSignal::Signalled { warnings } => {
+            assert_eq!(warnings.len(), 1);
+            assert!(warnings[0].contains("kill(2)"), "{warnings:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(death_signal(&mut g), Some(15));
+    println!("NO-PIDFD-OK");
+}
+
+#[test]
+fn without_pidfds_kill_2_is_used_and_said() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "no_pidfd_scenario",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("NO-PIDFD-OK"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
