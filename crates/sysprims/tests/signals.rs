@@ -64,6 +64,9 @@ fn a_trap_in_the_target_sees_the_signal() {
     assert_eq!(g.read_line(), "ready");
     sysprims::kill(g.pid, Signal::USR1).unwrap();
     assert_eq!(g.read_line(), "got-usr1");
+    // End the shell's background sleep too, while the exited shell still holds the group.
+    wait_exit_keep_zombie(g.pid);
+    g.kill();
     assert_eq!(g.child.wait().unwrap().code(), Some(7));
 }
 
