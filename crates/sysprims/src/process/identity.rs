@@ -94,11 +94,20 @@ impl ProcessIdentity {
         }
     }
 
-    fn has_evidence(&self) -> bool {
-        self.start_time_unix_ms.is_some()
+    /// An error unless the identity has something to compare besides the PID.
+    pub(crate) fn require_evidence(&self) -> Result<()> {
+        if self.start_time_unix_ms.is_some()
             || self.start_time_boot_ticks.is_some()
             || self.pidfs_inode.is_some()
             || self.exe_path.is_some()
+        {
+            return Ok(());
+        }
+        Err(SysprimsError::invalid(
+            "process identity",
+            format!("{{pid: {}}}", self.pid),
+            "it has no start time, exe path or pidfs inode, so there is nothing to verify",
+        ))
     }
 }
 
@@ -208,13 +217,7 @@ fn opt(ms: &Option<u64>) -> String {
 ///   [`System`](crate::ErrorCode::System) when the current process cannot be read.
 pub fn verify_identity(stored: &ProcessIdentity) -> Result<IdentityCheck> {
     let pid = Pid::new(stored.pid)?;
-    if !stored.has_evidence() {
-        return Err(SysprimsError::invalid(
-            "process identity",
-            format!("{{pid: {}}}", stored.pid),
-            "it has no start time, exe path or pidfs inode, so there is nothing to verify",
-        ));
-    }
+    stored.require_evidence()?;
     match crate::sys::process::capture_identity(pid) {
         Ok(current) => Ok(compare(stored, &current)),
         Err(e) if e.code() == crate::ErrorCode::NotFound => Ok(IdentityCheck::Gone),

@@ -86,28 +86,13 @@ pub fn signal_if_with(
 ) -> Result<GuardedSignal> {
     let pid = Pid::new(identity.pid)?;
     check_process(pid, signal, options)?;
-    require_evidence(identity)?;
+    identity.require_evidence()?;
     let handle = match ProcessHandle::open(pid) {
         Ok(h) => h,
         Err(e) if e.code() == ErrorCode::NotFound => return Ok(GuardedSignal::Gone),
         Err(e) => return Err(e),
     };
     handle.verify_and_send(identity, signal)
-}
-
-fn require_evidence(identity: &ProcessIdentity) -> Result<()> {
-    if identity.start_time_unix_ms.is_none()
-        && identity.start_time_boot_ticks.is_none()
-        && identity.pidfs_inode.is_none()
-        && identity.exe_path.is_none()
-    {
-        return Err(SysprimsError::invalid(
-            "process identity",
-            format!("{{pid: {}}}", identity.pid),
-            "it has no start time, exe path or pidfs inode, so there is nothing to verify",
-        ));
-    }
-    Ok(())
 }
 
 /// One process, held open: on Linux 5.3+ by a pidfd, which keeps naming that process even
@@ -185,7 +170,7 @@ impl ProcessHandle {
                 format!("the handle holds PID {}", self.pid()),
             ));
         }
-        require_evidence(stored)?;
+        stored.require_evidence()?;
         if let (Some(stored_inode), Some(boot)) = (stored.pidfs_inode, &stored.boot_id)
             && crate::sys::process::boot_id_str() == Some(boot.as_str())
             && let Some(inode) = self.inner.pidfs_inode()
