@@ -261,10 +261,10 @@ sys.stdin.read()
 
 #[test]
 fn a_port_nobody_listens_on_is_an_empty_list() {
-    let free = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // A port held, for the whole test, by a TCP socket that is bound but not listening: no
+    // other socket can take it meanwhile (a port freed and reused by a parallel test was a
+    // flake), and a bound socket that does not listen must not be reported either.
+    let (held, free) = bound_not_listening();
     let found = listening_ports(&PortFilter {
         protocol: Some(Protocol::Tcp),
         port: Some(free),
@@ -273,6 +273,34 @@ fn a_port_nobody_listens_on_is_an_empty_list() {
     .unwrap();
     assert!(found.bindings.is_empty());
     assert!(port_owners(free, Some(Protocol::Tcp)).unwrap().is_empty());
+    drop(held);
+}
+
+/// A TCP socket bound to an ephemeral port on 127.0.0.1, not listening (and without
+/// SO_REUSEADDR, so nothing else can bind the port while it is open), and its port.
+fn bound_not_listening() -> (std::os::fd::OwnedFd, u16) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a new fd that is handed to OwnedFd at once, with a
+    // sockaddr_in we own and its true length.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let fd = std::os::fd::OwnedFd::from_raw_fd(fd);
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        use std::os::fd::AsRawFd;
+        let raw = fd.as_raw_fd();
+        assert_eq!(libc::bind(raw, (&raw const addr).cast(), len), 0);
+        let mut out: libc::sockaddr_in = std::mem::zeroed();
+        let mut out_len = len;
+        assert_eq!(
+            libc::getsockname(raw, (&raw mut out).cast(), &mut out_len),
+            0
+        );
+        (fd, u16::from_be(out.sin_port))
+    }
 }
 
 #[test]
