@@ -41,18 +41,23 @@
 
 pub mod error;
 pub mod fds;
+mod job;
 pub mod pid;
 pub mod ports;
 pub mod process;
 pub mod schema;
 pub mod signal;
+pub mod spawn;
 mod sys;
+pub mod tree;
+pub mod wait;
 
 pub use error::{ErrorCode, ErrorReport, Result, Subject, SysprimsError};
 pub use fds::{
     AccessMode, FD_SNAPSHOT_SCHEMA_ID, FdFilter, FdInfo, FdKind, FdSnapshot, SocketFamily,
     SocketInfo, SocketProtocol, SocketState, list_fds,
 };
+pub use job::Job;
 pub use pid::{IntoPid, Pid};
 pub use ports::{
     PORT_BINDINGS_SCHEMA_ID, PortBinding, PortBindings, PortFilter, PortProcess, Protocol,
@@ -69,3 +74,12 @@ pub use signal::{
     TargetOutcome, TargetResult, can_signal, force_kill, kill, kill_many, kill_many_with,
     kill_with, killpg, killpg_with, signal_if, signal_if_with, terminate,
 };
+pub use spawn::{
+    Containment, ContainmentKind, SPAWN_IN_GROUP_RESULT_SCHEMA_ID, SpawnInGroupConfig,
+    SpawnInGroupResult, StdioConfig, TreeKillReliability, spawn_in_group,
+};
+pub use tree::{
+    KillDescendantsOptions, TERMINATE_TREE_RESULT_SCHEMA_ID, TerminateTreeConfig,
+    TerminateTreeResult, kill_descendants, terminate_tree,
+};
+pub use wait::{WAIT_PID_RESULT_SCHEMA_ID, WaitPidResult, wait_pid};

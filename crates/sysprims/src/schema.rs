@@ -7,6 +7,12 @@ use schemars::{JsonSchema, generate::SchemaSettings};
 use serde_json::Value;
 
 use crate::signal::{KILL_REPORT_SCHEMA_ID, KillReport};
+use crate::spawn::{SPAWN_IN_GROUP_RESULT_SCHEMA_ID, SpawnInGroupConfig, SpawnInGroupResult};
+use crate::tree::{
+    KillDescendantsOptions, TERMINATE_TREE_RESULT_SCHEMA_ID, TerminateTreeConfig,
+    TerminateTreeResult,
+};
+use crate::wait::{WAIT_PID_RESULT_SCHEMA_ID, WaitPidResult};
 
 use crate::fds::{FD_SNAPSHOT_SCHEMA_ID, FdFilter, FdSnapshot};
 use crate::ports::{PORT_BINDINGS_SCHEMA_ID, PortBindings, PortFilter};
@@ -97,6 +103,36 @@ pub fn all() -> Vec<SchemaDocument> {
         generate::<PortFilter>(
             "port-filter.v1.schema.json",
             &format!("{SCHEMA_BASE}port-filter/v1.json"),
+            false,
+        ),
+        generate::<SpawnInGroupConfig>(
+            "spawn-in-group-config.v1.schema.json",
+            &format!("{SCHEMA_BASE}spawn-in-group-config/v1.json"),
+            false,
+        ),
+        generate::<SpawnInGroupResult>(
+            "spawn-in-group-result.v1.schema.json",
+            SPAWN_IN_GROUP_RESULT_SCHEMA_ID,
+            true,
+        ),
+        generate::<WaitPidResult>(
+            "wait-pid-result.v1.schema.json",
+            WAIT_PID_RESULT_SCHEMA_ID,
+            true,
+        ),
+        generate::<TerminateTreeConfig>(
+            "terminate-tree-config.v1.schema.json",
+            &format!("{SCHEMA_BASE}terminate-tree-config/v1.json"),
+            false,
+        ),
+        generate::<TerminateTreeResult>(
+            "terminate-tree-result.v1.schema.json",
+            TERMINATE_TREE_RESULT_SCHEMA_ID,
+            true,
+        ),
+        generate::<KillDescendantsOptions>(
+            "kill-descendants-options.v1.schema.json",
+            &format!("{SCHEMA_BASE}kill-descendants-options/v1.json"),
             false,
         ),
     ]

@@ -1,0 +1,164 @@
+//! Ending a process and everything it started: [`terminate_tree`] and [`kill_descendants`].
+//!
+//! Two ways, chosen by what holds the tree:
+//!
+//! - **A job [`spawn_in_group`](crate::spawn_in_group) put in a cgroup** (by any process: the
+//!   kernel's cgroup membership is the registry). When the PID is the top of such a job (it is
+//!   in the job's cgroup and its parent is not), every process in the cgroup is signalled,
+//!   then killed with `cgroup.kill` if any survive the grace period, and the cgroup is removed
+//!   once empty. Nothing can escape: [`TreeKillReliability::Guaranteed`].
+//! - **Any other PID**: the PID and its descendants, found by walking `/proc`, stopped
+//!   top-down (re-walking until no new process appears, so a forking tree cannot outrun the
+//!   walk), signalled, continued, and waited for through pidfds.
+//!   [`TreeKillReliability::BestEffort`]: processes that already left the tree are out of
+//!   reach, and the warnings say so.
+
+mod walk;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::pid::IntoPid;
+use crate::process::ProcessFilter;
+use crate::signal::Signal;
+use crate::spawn::TreeKillReliability;
+
+pub use walk::kill_descendants;
+
+/// `schema_id` of [`TerminateTreeResult`].
+pub const TERMINATE_TREE_RESULT_SCHEMA_ID: &str =
+    "https://sysprims.dev/schemas/terminate-tree-result/v1.json";
+
+/// Default grace period: 5 s.
+pub const DEFAULT_GRACE_TIMEOUT_MS: u64 = 5_000;
+/// Default wait after the kill signal: 2 s.
+pub const DEFAULT_KILL_TIMEOUT_MS: u64 = 2_000;
+
+/// How to end a tree.
+///
+/// ```
+/// use sysprims::{Signal, TerminateTreeConfig};
+///
+/// let config: TerminateTreeConfig =
+///     serde_json::from_str(r#"{"signal": "INT", "grace_timeout_ms": 100}"#).unwrap();
+/// assert_eq!(config.signal, Signal::INT);
+/// assert_eq!(config.kill_signal, Signal::KILL);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TerminateTreeConfig {
+    /// The graceful signal (default `SIGTERM`).
+    pub signal: Signal,
+    /// How long to wait after `signal` before escalating, in milliseconds (default 5000).
+    pub grace_timeout_ms: u64,
+    /// The signal to escalate with (default `SIGKILL`).
+    pub kill_signal: Signal,
+    /// How long to wait after `kill_signal`, in milliseconds (default 2000).
+    pub kill_timeout_ms: u64,
+    /// Act only if the process at the PID started at this time (Unix ms, as in
+    /// [`ProcessInfo::start_time_unix_ms`](crate::ProcessInfo::start_time_unix_ms)).
+    pub require_start_time_ms: Option<u64>,
+    /// Act only if the process at the PID runs this executable.
+    pub require_exe_path: Option<String>,
+    /// Allow PID 1 and the caller itself as the root.
+    pub allow_protected: bool,
+}
+
+impl Default for TerminateTreeConfig {
+    fn default() -> TerminateTreeConfig {
+        TerminateTreeConfig {
+            signal: Signal::TERM,
+            grace_timeout_ms: DEFAULT_GRACE_TIMEOUT_MS,
+            kill_signal: Signal::KILL,
+            kill_timeout_ms: DEFAULT_KILL_TIMEOUT_MS,
+            require_start_time_ms: None,
+            require_exe_path: None,
+            allow_protected: false,
+        }
+    }
+}
+
+/// What [`terminate_tree`] did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TerminateTreeResult {
+    /// Always [`TERMINATE_TREE_RESULT_SCHEMA_ID`].
+    pub schema_id: String,
+    /// The root PID.
+    pub pid: u32,
+    /// The graceful signal sent.
+    pub signal_sent: Signal,
+    /// The escalation signal (sent only if `escalated`).
+    pub kill_signal: Signal,
+    /// Something survived the grace period, so `kill_signal` was sent.
+    pub escalated: bool,
+    /// Every process of the tree has ended.
+    pub exited: bool,
+    /// Something survived `kill_signal` too (see `survivors`).
+    pub timed_out: bool,
+    /// PIDs of the tree still alive at return: empty when `exited`.
+    pub survivors: Vec<u32>,
+    /// How many processes were signalled.
+    pub signalled: u32,
+    /// Whether the whole tree was in reach.
+    pub tree_kill_reliability: TreeKillReliability,
+    /// What could not be reached or done, and anything else worth logging.
+    pub warnings: Vec<String>,
+    /// Wall time of the call, milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// What [`kill_descendants`] selects and how.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct KillDescendantsOptions {
+    /// Only descendants that match (as in `pstat`).
+    pub filter: ProcessFilter,
+    /// Measure CPU over this many milliseconds for `filter.cpu_above` (the call blocks for
+    /// it); `None` uses lifetime averages.
+    pub cpu_sample_ms: Option<u64>,
+    /// Preview: report what would be signalled, send nothing.
+    pub dry_run: bool,
+    /// Allow the caller itself among the targets (it is otherwise left out).
+    pub allow_protected: bool,
+}
+
+/// End `pid` and every process it started: `config.signal`, a grace period, then
+/// `config.kill_signal` if anything survived.
+///
+/// Returns as soon as everything is gone, with no fixed sleeps.
+///
+/// # Errors
+/// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): an invalid PID; PID 1 or the
+///   caller without `allow_protected`.
+/// - [`NotFound`](crate::ErrorCode::NotFound): no process has the PID, or the one that has
+///   it does not match `require_start_time_ms`/`require_exe_path` (the process meant is
+///   gone, its PID reused). Nothing is signalled.
+pub fn terminate_tree(
+    pid: impl IntoPid,
+    config: &TerminateTreeConfig,
+) -> Result<TerminateTreeResult> {
+    walk::terminate_walk(pid.into_pid()?, config)
+}
+
+/// Shorthand used by both paths: an empty result for `pid`.
+pub(crate) fn empty_result(
+    pid: u32,
+    config: &TerminateTreeConfig,
+    reliability: TreeKillReliability,
+) -> TerminateTreeResult {
+    TerminateTreeResult {
+        schema_id: TERMINATE_TREE_RESULT_SCHEMA_ID.to_string(),
+        pid,
+        signal_sent: config.signal,
+        kill_signal: config.kill_signal,
+        escalated: false,
+        exited: false,
+        timed_out: false,
+        survivors: Vec::new(),
+        signalled: 0,
+        tree_kill_reliability: reliability,
+        warnings: Vec::new(),
+        elapsed_ms: 0,
+    }
+}
