@@ -9,8 +9,7 @@ use crate::error::{Result, SysprimsError};
 use crate::pid::IntoPid;
 
 /// `schema_id` of [`WaitPidResult`].
-pub const WAIT_PID_RESULT_SCHEMA_ID: &str =
-    "https://sysprims.dev/schemas/wait-pid-result/v1.json";
+pub const WAIT_PID_RESULT_SCHEMA_ID: &str = "https://sysprims.dev/schemas/wait-pid-result/v1.json";
 
 /// How a wait ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
