@@ -1,16 +1,80 @@
 //! [`Job`]: a spawned job that the caller owns.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{Result, SysprimsError};
-use crate::spawn::{SpawnInGroupConfig, SpawnInGroupResult};
+use crate::pid::Pid;
+use crate::signal::{ProcessHandle, Signal};
+use crate::spawn::{
+    ContainmentKind, SPAWN_IN_GROUP_RESULT_SCHEMA_ID, SpawnInGroupConfig, SpawnInGroupResult,
+    TreeKillReliability,
+};
+use crate::sys::jobs as sys;
 use crate::tree::{TerminateTreeConfig, TerminateTreeResult};
 use crate::wait::WaitPidResult;
 
-/// A job started by [`Job::spawn`]: its child, its process group, and its cgroup when it has
-/// one.
+/// A job started by [`Job::spawn`]: its first process (held by a pidfd, so it cannot be
+/// mistaken for a newcomer that reuses its PID), its process group, and its cgroup when it
+/// has one.
+///
+/// Dropping a `Job` leaves the job running unless [`Job::kill_on_drop`] was asked for.
+///
+/// ```
+/// use sysprims::{Job, SpawnInGroupConfig, TerminateTreeConfig};
+///
+/// let mut job = Job::spawn(&SpawnInGroupConfig {
+///     argv: vec!["sh".into(), "-c".into(), "sleep 60 & sleep 60".into()],
+///     ..Default::default()
+/// })
+/// .unwrap()
+/// .kill_on_drop(true);
+/// let outcome = job.terminate(&TerminateTreeConfig::default()).unwrap();
+/// assert!(outcome.exited);
+/// ```
 pub struct Job {
     result: SpawnInGroupResult,
+    handle: ProcessHandle,
+    kill_on_drop: bool,
+    /// The first process has been reaped: its PID may belong to someone else now.
+    reaped: bool,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("result", &self.result)
+            .field("kill_on_drop", &self.kill_on_drop)
+            .field("reaped", &self.reaped)
+            .finish()
+    }
+}
+
+fn validate(config: &SpawnInGroupConfig) -> Result<()> {
+    let Some(program) = config.argv.first() else {
+        return Err(SysprimsError::invalid(
+            "argv",
+            "[]",
+            "is empty: it must name the program to run",
+        ));
+    };
+    if program.is_empty() {
+        return Err(SysprimsError::invalid(
+            "program",
+            "",
+            "is empty: argv[0] must name the program to run",
+        ));
+    }
+    for key in config.env.keys() {
+        if key.is_empty() || key.contains('=') || key.contains('\0') {
+            return Err(SysprimsError::invalid(
+                "environment variable name",
+                key.as_str(),
+                "must be non-empty and contain no '=' or NUL",
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Job {
@@ -19,11 +83,56 @@ impl Job {
     /// # Errors
     /// As [`spawn_in_group`](crate::spawn_in_group).
     pub fn spawn(config: &SpawnInGroupConfig) -> Result<Job> {
-        let _ = config;
-        Err(SysprimsError::NotSupported {
-            feature: "spawn_in_group",
-            reason: "not built yet".into(),
-        })
+        validate(config)?;
+        let started = sys::start(config)?;
+        let handle = ProcessHandle::from_sys(started.handle);
+        let pid = handle.pid().get();
+        let mut job = Job {
+            result: SpawnInGroupResult {
+                schema_id: SPAWN_IN_GROUP_RESULT_SCHEMA_ID.to_string(),
+                pid,
+                pgid: Some(pid),
+                identity: crate::process::ProcessIdentity {
+                    pid,
+                    start_time_unix_ms: None,
+                    start_time_boot_ticks: None,
+                    boot_id: None,
+                    exe_path: None,
+                    pidfs_inode: None,
+                },
+                tree_kill_reliability: if started.cgroup.is_some() {
+                    TreeKillReliability::Guaranteed
+                } else {
+                    TreeKillReliability::BestEffort
+                },
+                containment: if started.cgroup.is_some() {
+                    ContainmentKind::CgroupV2
+                } else {
+                    ContainmentKind::ProcessGroup
+                },
+                cgroup: started.cgroup,
+                warnings: started.warnings,
+            },
+            handle,
+            kill_on_drop: false,
+            reaped: false,
+        };
+        // The child is ours and unreaped, so this is its identity even if it has exited.
+        match job.handle.identity() {
+            Ok(identity) => job.result.identity = identity,
+            Err(e) => job
+                .result
+                .warnings
+                .push(format!("could not read the child's identity: {e}")),
+        }
+        Ok(job)
+    }
+
+    /// End the whole job when this `Job` is dropped without having been waited for to the
+    /// end ([`Job::kill`]). Off by default.
+    pub fn kill_on_drop(mut self, yes: bool) -> Job {
+        self.kill_on_drop = yes;
+        self
     }
 
     /// The spawn result: PID, group, identity, reliability, cgroup, warnings.
@@ -36,45 +145,129 @@ impl Job {
         self.result.pid
     }
 
-    /// Give up ownership: the job runs on, and the caller reaps it with
-    /// [`wait_pid`](crate::wait_pid).
-    pub fn detach(self) -> SpawnInGroupResult {
-        self.result
+    /// The job's cgroup, when it has one.
+    pub fn cgroup(&self) -> Option<&std::path::Path> {
+        self.result.cgroup.as_deref()
     }
 
-    /// Wait for the child to exit.
+    /// A handle on the job's first process, for signals that cannot hit a newcomer.
+    pub fn handle(&self) -> &ProcessHandle {
+        &self.handle
+    }
+
+    /// Give up ownership: the job runs on (even with [`Job::kill_on_drop`]), and the caller
+    /// reaps it with [`wait_pid`](crate::wait_pid).
+    pub fn detach(mut self) -> SpawnInGroupResult {
+        self.kill_on_drop = false;
+        self.result.clone()
+    }
+
+    /// Wait for the job's first process to exit (`None`: no limit), and reap it. The job's
+    /// cgroup is removed when nothing else of the job is left running; processes the job
+    /// left behind are ended with [`Job::terminate`].
     ///
     /// # Errors
     /// As [`wait_pid`](crate::wait_pid).
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<WaitPidResult> {
-        crate::wait::wait_pid(self.result.pid, timeout)
+        if self.reaped {
+            return Err(SysprimsError::process_not_found(
+                "wait (already reaped)",
+                self.result.pid,
+            ));
+        }
+        let result = crate::wait::wait_pid(self.result.pid, timeout)?;
+        if result.exited {
+            self.reaped = true;
+            if let Some(dir) = &self.result.cgroup {
+                sys::remove_if_empty(dir);
+            }
+        }
+        Ok(result)
     }
 
-    /// End the whole job.
+    /// Wait without blocking: `timed_out` is true while the first process runs.
     ///
     /// # Errors
-    /// As [`terminate_tree`](crate::terminate_tree).
+    /// As [`wait_pid`](crate::wait_pid).
+    pub fn try_wait(&mut self) -> Result<WaitPidResult> {
+        self.wait(Some(Duration::ZERO))
+    }
+
+    /// End the whole job: `config.signal` to every process of it, the grace period, then
+    /// `config.kill_signal`; then reap the first process. In a cgroup, every process the job
+    /// ever started is reached, even after the first process has exited.
+    ///
+    /// # Errors
+    /// As [`terminate_tree`](crate::terminate_tree); [`NotFound`](crate::ErrorCode::NotFound)
+    /// for a job without a cgroup whose first process has already been reaped (its PID no
+    /// longer names it).
     pub fn terminate(&mut self, config: &TerminateTreeConfig) -> Result<TerminateTreeResult> {
-        crate::tree::terminate_tree(self.result.pid, config)
+        let pid = Pid::new(self.result.pid)?;
+        let result = match (&self.result.cgroup, self.reaped) {
+            (Some(dir), _) => crate::tree::terminate_job_cgroup(pid, dir, config)?,
+            (None, true) => {
+                return Err(SysprimsError::process_not_found(
+                    "terminate (first process already reaped)",
+                    pid.get(),
+                ));
+            }
+            (None, false) => {
+                // Unreaped, the PID is still our child's: the start time pins it anyway.
+                let mut guarded = config.clone();
+                if guarded.require_start_time_ms.is_none() {
+                    guarded.require_start_time_ms = self.result.identity.start_time_unix_ms;
+                }
+                crate::tree::terminate_tree(pid, &guarded)?
+            }
+        };
+        if !self.reaped && (result.exited || self.handle.is_present().ok() == Some(false)) {
+            let done = crate::wait::wait_pid(pid, Some(Duration::ZERO))?;
+            self.reaped = done.exited;
+        }
+        Ok(result)
+    }
+
+    /// End the whole job at once with `SIGKILL` (no grace period), and reap the first
+    /// process.
+    ///
+    /// # Errors
+    /// As [`Job::terminate`].
+    pub fn kill(&mut self) -> Result<TerminateTreeResult> {
+        self.terminate(&TerminateTreeConfig {
+            signal: Signal::KILL,
+            grace_timeout_ms: crate::tree::DEFAULT_KILL_TIMEOUT_MS,
+            ..TerminateTreeConfig::default()
+        })
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if self.kill_on_drop && !(self.reaped && self.result.cgroup.is_none()) {
+            let _ = self.kill();
+        }
     }
 }
 
 /// The cgroup of a job that `spawn_in_group` made, seen from one of its processes.
 #[derive(Clone, Debug)]
+#[allow(dead_code)] // TEMP: used by wait_pid, which lands next
 pub(crate) struct JobCgroupRef {
-    #[allow(dead_code)]
-    path: std::path::PathBuf,
+    path: PathBuf,
 }
 
 /// The job cgroup `pid` tops: `pid` is in a cgroup that `spawn_in_group` made, and its parent
 /// is not. `None` for any other process (read it while the process is alive: a reaped
 /// process has no `/proc` entry).
-pub(crate) fn job_cgroup_of(pid: crate::pid::Pid) -> Option<JobCgroupRef> {
-    let _ = pid;
-    None
+#[allow(dead_code)] // TEMP: used by wait_pid, which lands next
+pub(crate) fn job_cgroup_of(pid: Pid) -> Option<JobCgroupRef> {
+    sys::job_cgroup_of(pid).map(|path| JobCgroupRef { path })
 }
 
+#[allow(dead_code)] // TEMP: used by wait_pid, which lands next
 impl JobCgroupRef {
     /// Remove the cgroup if no process is left in it; quietly keep it otherwise.
-    pub(crate) fn remove_if_empty(&self) {}
+    pub(crate) fn remove_if_empty(&self) {
+        sys::remove_if_empty(&self.path);
+    }
 }

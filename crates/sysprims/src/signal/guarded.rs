@@ -127,6 +127,17 @@ impl ProcessHandle {
         })
     }
 
+    /// Wrap a backend handle.
+    pub(crate) fn from_sys(inner: crate::sys::signal::Handle) -> ProcessHandle {
+        ProcessHandle { inner }
+    }
+
+    /// The backend handle.
+    #[allow(dead_code)] // TEMP: used by wait_pid, which lands next
+    pub(crate) fn sys(&self) -> &crate::sys::signal::Handle {
+        &self.inner
+    }
+
     /// The PID the handle was opened with.
     pub fn pid(&self) -> Pid {
         self.inner.pid()

@@ -7,6 +7,8 @@
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
 #[cfg(target_os = "linux")]
+pub(crate) use linux::jobs;
+#[cfg(target_os = "linux")]
 pub(crate) use linux::process;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::signal;
@@ -15,6 +17,8 @@ pub(crate) use linux::{fds, sockets as ports};
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) mod unsupported;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::jobs;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::process;
 #[cfg(not(target_os = "linux"))]

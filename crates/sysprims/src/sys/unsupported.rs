@@ -193,3 +193,49 @@ pub(crate) mod ports {
         super::not_here("finding socket holders")
     }
 }
+
+/// Jobs: not implemented here yet.
+pub(crate) mod jobs {
+    use std::path::{Path, PathBuf};
+
+    use crate::error::{Result, SysprimsError};
+    use crate::pid::Pid;
+    use crate::spawn::SpawnInGroupConfig;
+    use crate::tree::{TerminateTreeConfig, TerminateTreeResult};
+
+    /// A started child (never built here).
+    pub(crate) struct Started {
+        pub handle: crate::sys::signal::Handle,
+        pub cgroup: Option<PathBuf>,
+        pub warnings: Vec<String>,
+    }
+
+    pub(crate) fn start(_config: &SpawnInGroupConfig) -> Result<Started> {
+        Err(SysprimsError::NotSupported {
+            feature: "spawn_in_group",
+            reason: format!("not implemented on {} yet", std::env::consts::OS),
+        })
+    }
+
+    pub(crate) fn job_cgroup_of(_pid: Pid) -> Option<PathBuf> {
+        None
+    }
+
+    pub(crate) fn remove_if_empty(_dir: &Path) {}
+
+    pub(crate) fn caller_inside(_dir: &Path) -> bool {
+        false
+    }
+
+    pub(crate) fn terminate_cgroup(
+        _pid: Pid,
+        _dir: &Path,
+        _config: &TerminateTreeConfig,
+        _result: TerminateTreeResult,
+    ) -> Result<TerminateTreeResult> {
+        Err(SysprimsError::NotSupported {
+            feature: "cgroup containment",
+            reason: format!("not implemented on {} yet", std::env::consts::OS),
+        })
+    }
+}

@@ -18,10 +18,12 @@ mod walk;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
-use crate::pid::IntoPid;
+use std::time::Instant;
+
+use crate::error::{Result, Subject, SysprimsError};
+use crate::pid::{IntoPid, Pid};
 use crate::process::ProcessFilter;
-use crate::signal::Signal;
+use crate::signal::{ProcessHandle, Signal, SignalOptions};
 use crate::spawn::TreeKillReliability;
 
 pub use walk::kill_descendants;
@@ -138,7 +140,62 @@ pub fn terminate_tree(
     pid: impl IntoPid,
     config: &TerminateTreeConfig,
 ) -> Result<TerminateTreeResult> {
-    walk::terminate_walk(pid.into_pid()?, config)
+    let pid = pid.into_pid()?;
+    let options = SignalOptions {
+        allow_protected: config.allow_protected,
+    };
+    crate::signal::check_process(pid, config.signal, options)?;
+    crate::signal::check_process(pid, config.kill_signal, options)?;
+    if let Some(dir) = crate::sys::jobs::job_cgroup_of(pid)
+        && !crate::sys::jobs::caller_inside(&dir)
+    {
+        open_checked(pid, config)?;
+        return terminate_job_cgroup(pid, &dir, config);
+    }
+    walk::terminate_walk(pid, config)
+}
+
+/// Open `pid` and check it against the config's identity guard.
+///
+/// # Errors
+/// [`NotFound`](crate::ErrorCode::NotFound) when the process is gone or is not the one the
+/// guard describes.
+pub(crate) fn open_checked(pid: Pid, config: &TerminateTreeConfig) -> Result<ProcessHandle> {
+    let handle = ProcessHandle::open(pid)?;
+    if config.require_start_time_ms.is_none() && config.require_exe_path.is_none() {
+        return Ok(handle);
+    }
+    let now = handle.identity()?;
+    if let Some(want) = config.require_start_time_ms
+        && now.start_time_unix_ms != Some(want)
+    {
+        return Err(SysprimsError::NotFound {
+            operation: "terminate tree (the PID now belongs to a process with another start time)",
+            subject: Subject::Process(pid.get()),
+        });
+    }
+    if let Some(want) = &config.require_exe_path
+        && now.exe_path.as_deref() != Some(want.as_str())
+    {
+        return Err(SysprimsError::NotFound {
+            operation: "terminate tree (the PID now runs another executable)",
+            subject: Subject::Process(pid.get()),
+        });
+    }
+    Ok(handle)
+}
+
+/// End the job in the cgroup `dir`, whose top is `pid`.
+pub(crate) fn terminate_job_cgroup(
+    pid: Pid,
+    dir: &std::path::Path,
+    config: &TerminateTreeConfig,
+) -> Result<TerminateTreeResult> {
+    let start = Instant::now();
+    let result = empty_result(pid.get(), config, TreeKillReliability::Guaranteed);
+    let mut result = crate::sys::jobs::terminate_cgroup(pid, dir, config, result)?;
+    result.elapsed_ms = start.elapsed().as_millis() as u64;
+    Ok(result)
 }
 
 /// Shorthand used by both paths: an empty result for `pid`.

@@ -1,12 +1,15 @@
 //! The Linux backend: `/proc`, pidfds, clocks, fds and sockets (`sock_diag` netlink).
 
+pub(crate) mod cgroup;
 pub(crate) mod clock;
 pub(crate) mod fds;
+pub(crate) mod jobs;
 pub(crate) mod pidfd;
 pub(crate) mod procfs;
 pub(crate) mod signal;
 pub(crate) mod sock_diag;
 pub(crate) mod sockets;
+pub(crate) mod spawn;
 pub(crate) mod users;
 
 /// The process facade the portable layer calls.

@@ -55,6 +55,18 @@ pub(crate) fn open(pid: Pid) -> Result<Opened> {
 }
 
 impl PidFd {
+    /// Take ownership of a pidfd the kernel gave us some other way (`CLONE_PIDFD`).
+    pub(crate) fn from_owned(fd: OwnedFd, pid: Pid) -> PidFd {
+        PidFd { fd, pid }
+    }
+
+    /// The fd, for `poll(2)` and `waitid(P_PIDFD)`.
+    #[allow(dead_code)] // TEMP: used by wait_pid, which lands next
+    pub(crate) fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.as_fd()
+    }
+
     /// The pidfs inode number, on kernels where pidfds live on pidfs (6.9+). Older kernels
     /// give every pidfd the same anonymous inode, which identifies nothing: `None` there.
     pub(crate) fn pidfs_inode(&self) -> Option<u64> {

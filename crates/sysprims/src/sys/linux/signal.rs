@@ -81,6 +81,17 @@ impl Handle {
         }
     }
 
+    /// A handle on a process we already hold (a child we just started).
+    pub(crate) fn from_pidfd(pid: Pid, fd: Option<PidFd>) -> Handle {
+        Handle { pid, fd }
+    }
+
+    /// The pidfd, where the kernel has them.
+    #[allow(dead_code)] // TEMP: used by wait_pid, which lands next
+    pub(crate) fn pidfd(&self) -> Option<&PidFd> {
+        self.fd.as_ref()
+    }
+
     pub(crate) fn pid(&self) -> Pid {
         self.pid
     }

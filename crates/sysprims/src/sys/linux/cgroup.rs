@@ -1,0 +1,518 @@
+//! cgroup v2: the kernel-enforced container that holds a job whole.
+//!
+//! Each job [`spawn_in_group`](crate::spawn_in_group) starts gets a cgroup of its own named
+//! `sysprims-job-<creator PID>-<n>` under the caller's own cgroup (or a configured one). The
+//! name is how any process later recognises a job from a PID's `/proc/<pid>/cgroup`, and the
+//! creator's PID in it lets a later spawn remove the empty cgroups of creators that have
+//! exited (a CLI that spawned a job and returned).
+//!
+//! The cgroup2 hierarchy is found from `/proc/self/mountinfo`, never assumed at
+//! `/sys/fs/cgroup`: hybrid layouts mount it at `/sys/fs/cgroup/unified`.
+
+#![allow(unsafe_code)]
+
+use std::ffi::OsStr;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+
+/// Prefix of every job cgroup's directory name.
+pub(crate) const JOB_PREFIX: &str = "sysprims-job-";
+
+/// Why no cgroup could be made for a job.
+#[derive(Clone, Debug)]
+pub(crate) struct Unavailable {
+    /// For the user: what is missing or refused.
+    pub reason: String,
+    /// The errno behind it, when a system call refused.
+    pub errno: Option<i32>,
+}
+
+impl Unavailable {
+    fn new(reason: impl Into<String>, errno: Option<i32>) -> Unavailable {
+        Unavailable {
+            reason: reason.into(),
+            errno,
+        }
+    }
+
+    /// Whether the refusal was a permission one (`EACCES`, `EPERM`, `EROFS`).
+    pub(crate) fn is_permission(&self) -> bool {
+        matches!(
+            self.errno,
+            Some(libc::EACCES) | Some(libc::EPERM) | Some(libc::EROFS)
+        )
+    }
+}
+
+/// Where the cgroup2 hierarchy is mounted: the mount point and the hierarchy path it shows.
+#[derive(Debug)]
+struct Mount {
+    point: PathBuf,
+    root: String,
+}
+
+fn unescape_mountinfo(field: &str) -> String {
+    // mountinfo escapes space, tab, newline and backslash as \ooo.
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && bytes[i + 1..i + 4]
+                .iter()
+                .all(|b| (b'0'..=b'7').contains(b))
+        {
+            let v = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parse `/proc/self/mountinfo` for the first cgroup2 mount.
+fn find_mount(mountinfo: &str) -> Option<Mount> {
+    for line in mountinfo.lines() {
+        let (left, right) = line.split_once(" - ")?;
+        if right.split(' ').next() != Some("cgroup2") {
+            continue;
+        }
+        let fields: Vec<&str> = left.split(' ').collect();
+        if fields.len() < 5 {
+            continue;
+        }
+        return Some(Mount {
+            root: unescape_mountinfo(fields[3]),
+            point: PathBuf::from(unescape_mountinfo(fields[4])),
+        });
+    }
+    None
+}
+
+fn mount() -> Result<&'static Mount, Unavailable> {
+    static MOUNT: OnceLock<Option<Mount>> = OnceLock::new();
+    MOUNT
+        .get_or_init(|| {
+            fs::read_to_string("/proc/self/mountinfo")
+                .ok()
+                .and_then(|s| find_mount(&s))
+        })
+        .as_ref()
+        .ok_or_else(|| {
+            Unavailable::new(
+                "no cgroup2 filesystem is mounted (/proc/self/mountinfo)",
+                None,
+            )
+        })
+}
+
+/// The cgroup v2 path (in the hierarchy, starting with `/`) of a `/proc/<pid>/cgroup` text.
+fn v2_path(cgroup_file: &str) -> Option<&str> {
+    cgroup_file
+        .lines()
+        .find_map(|line| line.strip_prefix("0::"))
+        .map(|p| p.trim_end())
+        .filter(|p| p.starts_with('/'))
+}
+
+/// A hierarchy path as a directory under the mount point, or `None` when the mount does not
+/// show it.
+fn directory_of(mount: &Mount, path: &str) -> Option<PathBuf> {
+    let rest = if mount.root == "/" {
+        path
+    } else {
+        let stripped = path.strip_prefix(mount.root.as_str())?;
+        if !(stripped.is_empty() || stripped.starts_with('/')) {
+            return None;
+        }
+        stripped
+    };
+    let rest = rest.trim_start_matches('/');
+    Some(if rest.is_empty() {
+        mount.point.clone()
+    } else {
+        mount.point.join(rest)
+    })
+}
+
+/// The directory of the caller's own cgroup, where jobs are made unless configured otherwise.
+pub(crate) fn own_directory() -> Result<PathBuf, Unavailable> {
+    let mount = mount()?;
+    let text = fs::read_to_string("/proc/self/cgroup").map_err(|e| {
+        Unavailable::new(
+            format!("cannot read /proc/self/cgroup: {e}"),
+            e.raw_os_error(),
+        )
+    })?;
+    let path = v2_path(&text).ok_or_else(|| {
+        Unavailable::new(
+            "this process is in no cgroup v2 (no 0:: line in /proc/self/cgroup)",
+            None,
+        )
+    })?;
+    directory_of(mount, path).ok_or_else(|| {
+        Unavailable::new(
+            format!(
+                "the caller's cgroup {path} is outside the cgroup2 mount at {} (root {})",
+                mount.point.display(),
+                mount.root
+            ),
+            None,
+        )
+    })
+}
+
+/// A job's cgroup directory, made for one spawn.
+pub(crate) struct JobCgroup {
+    path: PathBuf,
+    dir: OwnedFd,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl JobCgroup {
+    /// Make a new job cgroup under `parent` (the caller's own cgroup when `None`).
+    pub(crate) fn create(parent: Option<&Path>) -> Result<JobCgroup, Unavailable> {
+        let parent = match parent {
+            Some(p) => {
+                mount()?;
+                p.to_path_buf()
+            }
+            None => own_directory()?,
+        };
+        // The kill switch is what makes containment "guaranteed": without cgroup.kill (5.14)
+        // or cgroup.freeze (5.2) a forking job could outrun a kill of each member.
+        if !parent.join("cgroup.procs").exists() {
+            return Err(Unavailable::new(
+                format!("{} is not a cgroup v2 directory", parent.display()),
+                None,
+            ));
+        }
+        let me = std::process::id();
+        for _ in 0..64 {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = parent.join(format!("{JOB_PREFIX}{me}-{n}"));
+            match rustix::fs::mkdir(&path, Mode::from_raw_mode(0o755)) {
+                Ok(()) => {}
+                Err(Errno::EXIST) => continue,
+                Err(e) => {
+                    return Err(Unavailable::new(
+                        format!(
+                            "cannot make a cgroup under {}: {} (the subtree is not writable or \
+                             not delegated to this user)",
+                            parent.display(),
+                            io::Error::from(e)
+                        ),
+                        Some(e.raw_os_error()),
+                    ));
+                }
+            }
+            let cgroup = match rustix::fs::open(
+                &path,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            ) {
+                Ok(dir) => JobCgroup { path, dir },
+                Err(e) => {
+                    let _ = fs::remove_dir(&path);
+                    return Err(Unavailable::new(
+                        format!("cannot open {}: {}", path.display(), io::Error::from(e)),
+                        Some(e.raw_os_error()),
+                    ));
+                }
+            };
+            if !cgroup.path.join("cgroup.kill").exists()
+                && !cgroup.path.join("cgroup.freeze").exists()
+            {
+                cgroup.remove();
+                return Err(Unavailable::new(
+                    "the kernel's cgroup v2 has neither cgroup.kill (5.14) nor cgroup.freeze \
+                     (5.2), so a job could not be killed whole",
+                    None,
+                ));
+            }
+            return Ok(cgroup);
+        }
+        Err(Unavailable::new(
+            format!("every job cgroup name under {} is taken", parent.display()),
+            Some(libc::EEXIST),
+        ))
+    }
+
+    /// The directory, for `clone3(CLONE_INTO_CGROUP)`.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.dir.as_fd()
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Remove the (empty) cgroup, for a spawn that failed.
+    pub(crate) fn remove(self) {
+        let _ = remove_tree(&self.path);
+    }
+}
+
+/// The job cgroup (directory) that a process with this `/proc/<pid>/cgroup` text is in, and
+/// its hierarchy path.
+pub(crate) fn job_of(cgroup_file: &str) -> Option<(PathBuf, String)> {
+    let path = v2_path(cgroup_file)?;
+    let mut end = None;
+    let mut offset = 0;
+    for component in path.split('/') {
+        offset += component.len() + 1;
+        if component.starts_with(JOB_PREFIX) {
+            end = Some(offset - 1);
+        }
+    }
+    // The outermost job cgroup would be wrong for a job started by a job; the innermost one
+    // with our prefix is the job the process belongs to.
+    let end = end?;
+    let job = &path[..end];
+    let dir = directory_of(mount().ok()?, job)?;
+    Some((dir, job.to_string()))
+}
+
+/// The cgroup v2 hierarchy path of `pid`, if it can be read.
+pub(crate) fn path_of(pid: u32) -> Option<String> {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    v2_path(&text).map(str::to_string)
+}
+
+/// `/proc/<pid>/cgroup`, as text.
+pub(crate) fn cgroup_file_of(pid: u32) -> Option<String> {
+    fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()
+}
+
+fn write_file(path: &Path, value: &[u8]) -> io::Result<()> {
+    let mut f = File::options().write(true).open(path)?;
+    f.write_all(value)
+}
+
+/// `cgroup.kill`: SIGKILL to every process in the cgroup and below, atomically (new forks
+/// included). `Ok(false)` when the kernel has no `cgroup.kill` (before 5.14).
+pub(crate) fn kill_all(dir: &Path) -> io::Result<bool> {
+    match write_file(&dir.join("cgroup.kill"), b"1") {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && dir.exists() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Freeze (`true`) or thaw the cgroup and everything below it. `Ok(false)` when the kernel
+/// has no `cgroup.freeze` (before 5.2).
+pub(crate) fn set_frozen(dir: &Path, frozen: bool) -> io::Result<bool> {
+    match write_file(&dir.join("cgroup.freeze"), if frozen { b"1" } else { b"0" }) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && dir.exists() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The state `cgroup.events` reports.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Events {
+    pub populated: bool,
+    pub frozen: bool,
+}
+
+fn parse_events(text: &str) -> Events {
+    let mut events = Events::default();
+    for line in text.lines() {
+        match line.split_once(' ') {
+            Some(("populated", v)) => events.populated = v.trim() == "1",
+            Some(("frozen", v)) => events.frozen = v.trim() == "1",
+            _ => {}
+        }
+    }
+    events
+}
+
+/// Wait until `cgroup.events` satisfies `done`, or `deadline` passes. Event-driven: the
+/// kernel wakes `poll(2)` (`POLLPRI`) whenever the file changes. Returns the last state read
+/// and whether `done` held. A cgroup that has vanished counts as empty and thawed.
+pub(crate) fn wait_events(
+    dir: &Path,
+    deadline: Instant,
+    done: impl Fn(Events) -> bool,
+) -> io::Result<(Events, bool)> {
+    let file = match File::open(dir.join("cgroup.events")) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let gone = Events::default();
+            return Ok((gone, done(gone)));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut buf = [0u8; 128];
+    loop {
+        // Reading resets the kernel's "changed" mark, so a change after this read wakes poll.
+        let n = rustix::io::pread(&file, &mut buf, 0).map_err(io::Error::from)?;
+        let events = parse_events(std::str::from_utf8(&buf[..n]).unwrap_or(""));
+        if done(events) {
+            return Ok((events, true));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok((events, false));
+        }
+        let left = deadline - now;
+        let timeout = rustix::event::Timespec {
+            tv_sec: left.as_secs() as _,
+            tv_nsec: left.subsec_nanos() as _,
+        };
+        let mut fds = [rustix::event::PollFd::new(
+            &file,
+            rustix::event::PollFlags::PRI,
+        )];
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Every process in the cgroup and in the cgroups below it.
+pub(crate) fn procs(dir: &Path) -> io::Result<Vec<u32>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let mut text = String::new();
+        match File::open(d.join("cgroup.procs")) {
+            Ok(mut f) => {
+                f.read_to_string(&mut text)?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        }
+        out.extend(text.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
+        for sub in subdirectories(&d) {
+            stack.push(sub);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+fn subdirectories(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Remove a cgroup and the cgroups below it, deepest first. Fails (`EBUSY`) while any is
+/// populated; a cgroup already gone is not an error.
+pub(crate) fn remove_tree(dir: &Path) -> io::Result<()> {
+    for sub in subdirectories(dir) {
+        remove_tree(&sub)?;
+    }
+    match fs::remove_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Remove the empty job cgroups under `parent` whose creators have exited: a CLI that spawned
+/// a job and returned cannot remove its cgroup when the job ends. Cgroups of live creators are
+/// theirs to manage (a spawn in progress has made its cgroup but not yet filled it); a cgroup
+/// with processes in it stays (`rmdir` refuses).
+pub(crate) fn sweep(parent: &Path) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name();
+        let Some(creator) = creator_of(&name) else {
+            continue;
+        };
+        if creator == me || creator_alive(creator) {
+            continue;
+        }
+        let _ = remove_tree(&entry.path());
+    }
+}
+
+fn creator_of(name: &OsStr) -> Option<u32> {
+    let rest = name.as_bytes().strip_prefix(JOB_PREFIX.as_bytes())?;
+    let rest = std::str::from_utf8(rest).ok()?;
+    let (pid, n) = rest.split_once('-')?;
+    n.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
+fn creator_alive(pid: u32) -> bool {
+    let Ok(raw) = i32::try_from(pid) else {
+        return false;
+    };
+    if raw <= 0 {
+        return false;
+    }
+    // SAFETY: kill with a positive PID and signal 0 sends nothing and touches no memory.
+    let rc = unsafe { libc::kill(raw, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_hybrid_mount() {
+        let info = "25 30 0:23 / /sys rw - sysfs sysfs rw\n\
+                    41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+        let m = find_mount(info).unwrap();
+        assert_eq!(m.point, PathBuf::from("/sys/fs/cgroup/unified"));
+        assert_eq!(m.root, "/");
+        let m = Mount {
+            point: "/sys/fs/cgroup".into(),
+            root: "/a".into(),
+        };
+        assert_eq!(
+            directory_of(&m, "/a/b").unwrap(),
+            PathBuf::from("/sys/fs/cgroup/b")
+        );
+        assert_eq!(
+            directory_of(&m, "/a").unwrap(),
+            PathBuf::from("/sys/fs/cgroup")
+        );
+        assert!(directory_of(&m, "/ab").is_none());
+    }
+
+    #[test]
+    fn reads_v2_line_and_job() {
+        assert_eq!(v2_path("1:cpu:/\n0::/x/y\n"), Some("/x/y"));
+        assert_eq!(v2_path("1:cpu:/\n"), None);
+        assert_eq!(creator_of(OsStr::new("sysprims-job-123-4")), Some(123));
+        assert_eq!(creator_of(OsStr::new("sysprims-job-123")), None);
+        assert_eq!(creator_of(OsStr::new("other")), None);
+        let e = parse_events("populated 1\nfrozen 0\n");
+        assert!(e.populated && !e.frozen);
+    }
+
+    #[test]
+    fn unescapes_mountinfo() {
+        assert_eq!(unescape_mountinfo(r"/a\040b"), "/a b");
+    }
+}
