@@ -49,7 +49,7 @@ pub struct TerminateTreeArgs {
     signal: Signal,
 
     /// How long to wait for the tree to end after the signal before escalating.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = args::duration, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = args::duration, allow_hyphen_values = true)]
     grace: Duration,
 
     /// The signal to escalate with.
@@ -57,7 +57,7 @@ pub struct TerminateTreeArgs {
     kill_signal: Signal,
 
     /// How long to wait after the kill signal before giving up and reporting survivors.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = args::duration, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = args::duration, allow_hyphen_values = true)]
     kill_after: Duration,
 
     /// Act only if PID started at this time (Unix milliseconds, as `sysprims spawn` and

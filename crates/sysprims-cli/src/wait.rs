@@ -40,7 +40,7 @@ pub struct WaitArgs {
 
     /// Give up after DURATION (e.g. 500ms, 30s, 5m); 0 checks without waiting. Default: no
     /// limit.
-    #[arg(long, value_name = "DURATION", value_parser = args::duration, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DURATION", value_parser = args::duration, allow_hyphen_values = true)]
     timeout: Option<Duration>,
 
     /// Print a JSON document (schema: schemas/wait-pid-result.v1.schema.json).
