@@ -17,10 +17,10 @@ Examples:
 
 Output: `PID 1234 exited with code 3`, `PID 1234 was killed by SIGKILL (9)`, `PID 1234
 has ended (exit status unknown: ...)` or `PID 1234 is still running after 30s (timed
-out)`. The exit status is known when the process was still a zombie when it ended (its
-parent had not reaped it yet), or is this command's child; a job started by `sysprims
-spawn` is reaped by init (or a subreaper) once the spawn command has exited, so its
-status is often unknown.
+out)`. The exit status is known when this command can read it: the process is still a
+zombie (its parent has not reaped it yet), or the library could reap it. A job started by
+`sysprims spawn` is reaped by init (or a subreaper) once the spawn command has exited, so
+its status is often unknown.
 
 Exit codes:
   0  the process has ended (whatever its own exit status)
