@@ -20,6 +20,7 @@
 //! Usage: `sysprims-bench [--sizes 2000,10000] [--runs N] [--warmup N] [--sysprims PATH]`.
 
 mod herd;
+mod jobs;
 mod measure;
 mod net;
 mod signal;
@@ -73,6 +74,13 @@ fn main() {
     if args.peek().is_some_and(|a| a == "signal") {
         if let Err(msg) = signal::main(args.skip(1)) {
             eprintln!("sysprims-bench signal: {msg}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.peek().is_some_and(|a| a == "jobs") {
+        if let Err(msg) = jobs::main(args.skip(1)) {
+            eprintln!("sysprims-bench jobs: {msg}");
             std::process::exit(1);
         }
         return;

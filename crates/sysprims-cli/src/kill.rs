@@ -210,13 +210,26 @@ fn select_and_signal(
 }
 
 fn finish(a: &KillArgs, report: &KillReport, out: &mut impl Write) -> Result<(), Failure> {
-    if a.json {
+    finish_report("kill", "no process matches", a.json, report, out)
+}
+
+/// Print a kill report (JSON, or a preview table; nothing after sending), and turn what went
+/// wrong into diagnostics on stderr, each prefixed with `command`, and exit status 1. An
+/// empty report is a failure too, said as `no_match`.
+pub fn finish_report(
+    command: &str,
+    no_match: &str,
+    json: bool,
+    report: &KillReport,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    if json {
         output::json(out, report)?;
     } else if report.preview && !report.targets.is_empty() {
         preview_table(report, out)?;
     }
     if report.targets.is_empty() {
-        crate::warn(format_args!("kill: no process matches"));
+        crate::warn(format_args!("{command}: {no_match}"));
         return Err(Failure::Partial);
     }
     let mut failed = false;
@@ -232,10 +245,10 @@ fn finish(a: &KillArgs, report: &KillReport, out: &mut impl Write) -> Result<(),
         };
         if let Some(problem) = problem {
             failed = true;
-            crate::warn(format_args!("kill: {problem}"));
+            crate::warn(format_args!("{command}: {problem}"));
         }
         for w in &t.warnings {
-            crate::warn(format_args!("kill: process {}: {w}", t.pid));
+            crate::warn(format_args!("{command}: process {}: {w}", t.pid));
         }
     }
     if failed {

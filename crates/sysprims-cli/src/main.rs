@@ -9,9 +9,13 @@ mod descendants;
 mod fds;
 mod filter;
 mod kill;
+mod kill_descendants;
 mod output;
 mod ports;
 mod pstat;
+mod spawn;
+mod terminate_tree;
+mod wait;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -29,6 +33,10 @@ Examples:
   sysprims kill --name worker --yes       send SIGTERM to every process named worker*
   sysprims fds 1234 --kind socket         the sockets PID 1234 has open
   sysprims ports --tcp --port 8080        who listens on TCP port 8080
+  sysprims spawn -- ./build.sh --all      start a job that can be ended whole; print its PID
+  sysprims wait 1234 --timeout 30s        wait (at most 30s) for PID 1234 to end
+  sysprims terminate-tree 1234            SIGTERM to PID 1234 and all it started, then SIGKILL
+  sysprims kill-descendants 1234 --yes    SIGTERM to what PID 1234 started, not to 1234
 
 Exit codes: 0 success, 1 failure (e.g. no such process), 2 usage error. Each command's
 --help gives its own.";
@@ -48,6 +56,10 @@ enum Command {
     Kill(kill::KillArgs),
     Fds(fds::FdsArgs),
     Ports(ports::PortsArgs),
+    Spawn(spawn::SpawnArgs),
+    Wait(wait::WaitArgs),
+    TerminateTree(terminate_tree::TerminateTreeArgs),
+    KillDescendants(kill_descendants::KillDescendantsArgs),
 }
 
 /// Why a command did not succeed.
@@ -96,6 +108,10 @@ fn main() -> ExitCode {
         Command::Kill(a) => kill::run(a, &mut out),
         Command::Fds(a) => fds::run(a, &mut out),
         Command::Ports(a) => ports::run(a, &mut out),
+        Command::Spawn(a) => spawn::run(a, &mut out),
+        Command::Wait(a) => wait::run(a, &mut out),
+        Command::TerminateTree(a) => terminate_tree::run(a, &mut out),
+        Command::KillDescendants(a) => kill_descendants::run(a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::Io));
     match result {
