@@ -186,21 +186,22 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 impl JobCgroup {
     /// Make a new job cgroup under `parent` (the caller's own cgroup when `None`).
     pub(crate) fn create(parent: Option<&Path>) -> Result<JobCgroup, Unavailable> {
+        // The caller's own cgroup is read once: a process moved to another cgroup later
+        // still makes its jobs where it started, which stays valid.
+        static OWN: OnceLock<Result<PathBuf, Unavailable>> = OnceLock::new();
         let parent = match parent {
             Some(p) => {
                 mount()?;
+                if !p.join("cgroup.procs").exists() {
+                    return Err(Unavailable::new(
+                        format!("{} is not a cgroup v2 directory", p.display()),
+                        None,
+                    ));
+                }
                 p.to_path_buf()
             }
-            None => own_directory()?,
+            None => OWN.get_or_init(own_directory).clone()?,
         };
-        // The kill switch is what makes containment "guaranteed": without cgroup.kill (5.14)
-        // or cgroup.freeze (5.2) a forking job could outrun a kill of each member.
-        if !parent.join("cgroup.procs").exists() {
-            return Err(Unavailable::new(
-                format!("{} is not a cgroup v2 directory", parent.display()),
-                None,
-            ));
-        }
         let me = std::process::id();
         for _ in 0..64 {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -234,9 +235,15 @@ impl JobCgroup {
                     ));
                 }
             };
-            if !cgroup.path.join("cgroup.kill").exists()
-                && !cgroup.path.join("cgroup.freeze").exists()
-            {
+            // The kill switch is what makes containment "guaranteed": without cgroup.kill
+            // (5.14) or cgroup.freeze (5.2) a forking job could outrun a kill of each member.
+            // A property of the kernel: asked once.
+            static CAN_KILL: OnceLock<bool> = OnceLock::new();
+            let can_kill = *CAN_KILL.get_or_init(|| {
+                cgroup.path.join("cgroup.kill").exists()
+                    || cgroup.path.join("cgroup.freeze").exists()
+            });
+            if !can_kill {
                 cgroup.remove();
                 return Err(Unavailable::new(
                     "the kernel's cgroup v2 has neither cgroup.kill (5.14) nor cgroup.freeze \
