@@ -146,6 +146,26 @@ pub(crate) mod signal {
     }
 }
 
+/// The wait facade, with the Linux backend's signatures.
+pub(crate) mod wait {
+    use std::time::Instant;
+
+    use crate::error::Result;
+    use crate::pid::Pid;
+    use crate::wait::WaitPidResult;
+
+    pub(crate) fn wait_pid(_pid: Pid, _deadline: Option<Instant>) -> Result<WaitPidResult> {
+        super::not_here("waiting for a process")
+    }
+
+    pub(crate) fn wait_handles_exit(
+        _handles: &[&super::signal::Handle],
+        _deadline: Option<Instant>,
+    ) -> Result<Vec<bool>> {
+        super::not_here("waiting for processes")
+    }
+}
+
 fn not_here<T>(feature: &'static str) -> crate::error::Result<T> {
     Err(crate::error::SysprimsError::NotSupported {
         feature,

@@ -6,7 +6,10 @@ use crate::pid::{IntoPid, Pid};
 use crate::signal::{KillReport, Signal};
 
 /// End `pid` and its descendants by walking `/proc` (see [`terminate_tree`](super::terminate_tree)).
-pub(crate) fn terminate_walk(pid: Pid, config: &TerminateTreeConfig) -> Result<TerminateTreeResult> {
+pub(crate) fn terminate_walk(
+    pid: Pid,
+    config: &TerminateTreeConfig,
+) -> Result<TerminateTreeResult> {
     let _ = (pid, config);
     Err(SysprimsError::NotSupported {
         feature: "terminate_tree",

@@ -8,6 +8,7 @@ pub(crate) mod signal;
 pub(crate) mod sock_diag;
 pub(crate) mod sockets;
 pub(crate) mod users;
+pub(crate) mod wait;
 
 /// The process facade the portable layer calls.
 pub(crate) mod process {

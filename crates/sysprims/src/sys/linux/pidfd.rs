@@ -54,7 +54,18 @@ pub(crate) fn open(pid: Pid) -> Result<Opened> {
     }
 }
 
+impl std::os::fd::AsFd for PidFd {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 impl PidFd {
+    /// The PID the pidfd was opened for.
+    pub(crate) fn pid(&self) -> Pid {
+        self.pid
+    }
+
     /// The pidfs inode number, on kernels where pidfds live on pidfs (6.9+). Older kernels
     /// give every pidfd the same anonymous inode, which identifies nothing: `None` there.
     pub(crate) fn pidfs_inode(&self) -> Option<u64> {

@@ -89,6 +89,11 @@ impl Handle {
         self.fd.is_some()
     }
 
+    /// The pidfd, where the kernel has them.
+    pub(crate) fn pidfd(&self) -> Option<&PidFd> {
+        self.fd.as_ref()
+    }
+
     /// Signal the process: through the pidfd, or with `kill(2)` without one.
     pub(crate) fn send(&self, signal: Signal) -> Result<()> {
         match &self.fd {
