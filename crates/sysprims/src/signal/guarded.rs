@@ -132,6 +132,11 @@ impl ProcessHandle {
         self.inner.pid()
     }
 
+    /// The backend's handle, for the waits that take many at once.
+    pub(crate) fn sys(&self) -> &crate::sys::signal::Handle {
+        &self.inner
+    }
+
     /// True when the handle holds a pidfd; false where the kernel has none, and then it is a
     /// PID like any other, open to reuse.
     pub fn has_pidfd(&self) -> bool {

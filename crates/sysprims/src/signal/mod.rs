@@ -25,6 +25,7 @@ mod send;
 pub use guarded::{GuardedSignal, ProcessHandle, signal_if, signal_if_with};
 pub use number::Signal;
 pub use report::{KILL_REPORT_SCHEMA_ID, KillReport, TargetOutcome, TargetResult};
+pub(crate) use send::check_process;
 pub use send::{
     SignalOptions, can_signal, force_kill, kill, kill_many, kill_many_with, kill_with, killpg,
     killpg_with, terminate,
