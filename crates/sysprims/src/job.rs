@@ -60,6 +60,7 @@ impl Job {
 }
 
 /// The cgroup of a job that `spawn_in_group` made, seen from one of its processes.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 #[derive(Clone, Debug)]
 pub(crate) struct JobCgroupRef {
     #[allow(dead_code)]
@@ -69,11 +70,13 @@ pub(crate) struct JobCgroupRef {
 /// The job cgroup `pid` tops: `pid` is in a cgroup that `spawn_in_group` made, and its parent
 /// is not. `None` for any other process (read it while the process is alive: a reaped
 /// process has no `/proc` entry).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn job_cgroup_of(pid: crate::pid::Pid) -> Option<JobCgroupRef> {
     let _ = pid;
     None
 }
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl JobCgroupRef {
     /// Remove the cgroup if no process is left in it; quietly keep it otherwise.
     pub(crate) fn remove_if_empty(&self) {}

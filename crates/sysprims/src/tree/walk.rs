@@ -367,18 +367,18 @@ impl Walk {
     /// each continued at once.
     fn signal_and_continue(&mut self, signal: Signal) {
         let links = self.group_links();
-        for i in 0..self.targets.len() {
-            if !links[i] && self.targets[i].actionable() && self.send(i, signal) {
+        for (i, &link) in links.iter().enumerate() {
+            if !link && self.targets[i].actionable() && self.send(i, signal) {
                 self.targets[i].signalled = true;
             }
         }
-        for i in 0..self.targets.len() {
-            if !links[i] {
+        for (i, &link) in links.iter().enumerate() {
+            if !link {
                 self.continue_one(i);
             }
         }
-        for i in (0..self.targets.len()).rev() {
-            if links[i] {
+        for (i, &link) in links.iter().enumerate().rev() {
+            if link {
                 if self.targets[i].actionable() && self.send(i, signal) {
                     self.targets[i].signalled = true;
                 }
