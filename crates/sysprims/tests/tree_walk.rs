@@ -368,3 +368,23 @@ time.sleep(1000)
     assert!(r.exited && !r.escalated, "{r:?}");
     assert_eq!(g.read_line(), "got-term");
 }
+
+#[test]
+#[ignore = "a measurement: cargo test --release --test tree_walk -- --ignored --nocapture"]
+fn measure_a_200_process_tree_that_honours_term() {
+    let guard = MarkerGuard::new("measure");
+    let g = bash_tree(
+        &guard.0,
+        "for i in $(seq 199); do (m s$i sleep 1000) & done\necho ready\nwait",
+        &["s199"],
+    );
+    while marked_pids(&guard.0).len() < 200 {
+        std::thread::yield_now();
+    }
+    let r = terminate_tree(g.pid, &config(5_000)).unwrap();
+    assert!(r.exited && !r.escalated, "{r:?}");
+    println!(
+        "terminate_tree of 200 processes: {} ms, signalled {}",
+        r.elapsed_ms, r.signalled
+    );
+}
