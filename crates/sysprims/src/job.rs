@@ -1,7 +1,7 @@
 //! [`Job`]: a spawned job that the caller owns.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Result, SysprimsError};
 use crate::pid::Pid;
@@ -175,7 +175,8 @@ impl Job {
                 self.result.pid,
             ));
         }
-        let result = crate::wait::wait_pid(self.result.pid, timeout)?;
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let result = sys::wait_first(self.handle.sys(), deadline)?;
         if result.exited {
             self.reaped = true;
             if let Some(dir) = &self.result.cgroup {
@@ -220,8 +221,9 @@ impl Job {
                 crate::tree::terminate_tree(pid, &guarded)?
             }
         };
-        if !self.reaped && (result.exited || self.handle.is_present().ok() == Some(false)) {
-            let done = crate::wait::wait_pid(pid, Some(Duration::ZERO))?;
+        if !self.reaped && result.exited {
+            // The first process has exited (a zombie): reap it.
+            let done = sys::wait_first(self.handle.sys(), Some(Instant::now()))?;
             self.reaped = done.exited;
         }
         Ok(result)
@@ -243,15 +245,30 @@ impl Job {
 
 impl Drop for Job {
     fn drop(&mut self) {
-        if self.kill_on_drop && !(self.reaped && self.result.cgroup.is_none()) {
-            let _ = self.kill();
+        if !self.kill_on_drop || (self.reaped && self.result.cgroup.is_none()) {
+            return;
         }
+        if self.kill().is_ok() || self.reaped {
+            return;
+        }
+        // The tree could not be ended as a whole: at least the first process, through its
+        // pidfd, and its group (which it leads, and whose ID cannot have been reused while
+        // it is unreaped); then reap it.
+        let kill = crate::signal::SignalOptions::allowing_protected();
+        let _ = self.handle.signal_with(Signal::KILL, kill);
+        if let Ok(pgid) = Pid::new(self.result.pid)
+            && self.handle.is_present().unwrap_or(false)
+        {
+            let _ = crate::signal::killpg_with(pgid, Signal::KILL, kill);
+        }
+        let deadline = Instant::now() + Duration::from_millis(crate::tree::DEFAULT_KILL_TIMEOUT_MS);
+        let _ = sys::wait_first(self.handle.sys(), Some(deadline));
     }
 }
 
 /// The cgroup of a job that `spawn_in_group` made, seen from one of its processes.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 #[derive(Clone, Debug)]
-#[allow(dead_code)] // TEMP: used by wait_pid, which lands next
 pub(crate) struct JobCgroupRef {
     path: PathBuf,
 }
@@ -259,12 +276,12 @@ pub(crate) struct JobCgroupRef {
 /// The job cgroup `pid` tops: `pid` is in a cgroup that `spawn_in_group` made, and its parent
 /// is not. `None` for any other process (read it while the process is alive: a reaped
 /// process has no `/proc` entry).
-#[allow(dead_code)] // TEMP: used by wait_pid, which lands next
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn job_cgroup_of(pid: Pid) -> Option<JobCgroupRef> {
     sys::job_cgroup_of(pid).map(|path| JobCgroupRef { path })
 }
 
-#[allow(dead_code)] // TEMP: used by wait_pid, which lands next
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl JobCgroupRef {
     /// Remove the cgroup if no process is left in it; quietly keep it otherwise.
     pub(crate) fn remove_if_empty(&self) {

@@ -1,12 +1,12 @@
 //! Waiting for any process to end: [`wait_pid`].
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SysprimsError};
-use crate::pid::IntoPid;
+use crate::pid::{IntoPid, Pid};
 
 /// `schema_id` of [`WaitPidResult`].
 pub const WAIT_PID_RESULT_SCHEMA_ID: &str = "https://sysprims.dev/schemas/wait-pid-result/v1.json";
@@ -34,19 +34,42 @@ pub struct WaitPidResult {
 /// Wait until `pid` ends, or until `timeout` passes (`None`: no limit).
 ///
 /// Any process can be waited for, the caller's child or not. On Linux the wait is a pidfd
-/// and `poll(2)`: no polling loop, and the return comes as soon as the process exits. When
-/// `pid` is the caller's child it is reaped and its exit status returned. When `pid` leads a
-/// job that [`spawn_in_group`](crate::spawn_in_group) put in a cgroup, the cgroup is removed
-/// once the job is empty.
+/// and `poll(2)`: no polling loop, and the return comes as soon as the process exits. A
+/// zombie counts as exited. When `pid` is the caller's child it is reaped (with
+/// `waitid(P_PIDFD)`) and its exit status returned; for any other process the status is read
+/// from `/proc` while the process is still a zombie its parent has not reaped, and otherwise
+/// it is `None` with a warning that says why. When `pid` leads a job that
+/// [`spawn_in_group`](crate::spawn_in_group) put in a cgroup, the cgroup is removed once the
+/// job is empty.
+///
+/// A timeout is not an error: the result says `timed_out` and the process runs on. Without
+/// pidfds (Linux before 5.3, or `pidfd_open` forbidden by seccomp) the exit is detected by a
+/// loop of `waitpid(WNOHANG)` or `kill(pid, 0)` that sleeps 1 ms, doubling up to 20 ms,
+/// between rounds, and the warnings say so.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let child = std::process::Command::new("sh").args(["-c", "exit 3"]).spawn().unwrap();
+/// let done = sysprims::wait_pid(child.id(), Some(Duration::from_secs(10))).unwrap();
+/// assert!(done.exited);
+/// assert_eq!(done.exit_code, Some(3));
+/// ```
 ///
 /// # Errors
-/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID;
-/// [`NotFound`](crate::ErrorCode::NotFound) when no process has it.
+/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID, or the
+/// caller's own (which would never end); [`NotFound`](crate::ErrorCode::NotFound) when no
+/// process has it.
 pub fn wait_pid(pid: impl IntoPid, timeout: Option<Duration>) -> Result<WaitPidResult> {
-    let _pid = pid.into_pid()?;
-    let _ = timeout;
-    Err(SysprimsError::NotSupported {
-        feature: "wait_pid",
-        reason: "not built yet".into(),
-    })
+    let pid = pid.into_pid()?;
+    if pid == Pid::current() {
+        return Err(SysprimsError::invalid(
+            "PID",
+            pid.get().to_string(),
+            "it is the calling process itself, which cannot wait for its own exit",
+        ));
+    }
+    // A deadline too far away to represent is no deadline.
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    crate::sys::wait::wait_pid(pid, deadline)
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -89,10 +89,13 @@ struct Reports {
 
 impl Reports {
     fn new() -> Reports {
-        let (read, write) = std::io::pipe().unwrap();
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills two fds we then own.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         Reports {
-            lines: BufReader::new(std::fs::File::from(OwnedFd::from(read))),
-            write: Some(OwnedFd::from(write)),
+            lines: BufReader::new(std::fs::File::from(read)),
+            write: Some(write),
         }
     }
 
@@ -200,7 +203,10 @@ fn every_escape_dies_with_the_job_and_its_cgroup_goes() {
     };
     reports.close_ours();
     let result = job.result().clone();
-    assert_eq!(result.tree_kill_reliability, TreeKillReliability::Guaranteed);
+    assert_eq!(
+        result.tree_kill_reliability,
+        TreeKillReliability::Guaranteed
+    );
     assert_eq!(result.containment, ContainmentKind::CgroupV2);
     assert!(result.warnings.is_empty(), "{:?}", result.warnings);
     let dir = result.cgroup.clone().unwrap();
@@ -208,7 +214,14 @@ fn every_escape_dies_with_the_job_and_its_cgroup_goes() {
     seen.sort();
     assert_eq!(
         seen,
-        ["daemon", "forker", "grandchild", "ignorer", "leader", "setsid"]
+        [
+            "daemon",
+            "forker",
+            "grandchild",
+            "ignorer",
+            "leader",
+            "setsid"
+        ]
     );
     // The escapees really did leave the tree: some of the job's processes are not
     // descendants of its first process.
@@ -232,7 +245,10 @@ fn every_escape_dies_with_the_job_and_its_cgroup_goes() {
     assert!(outcome.exited, "{outcome:?}");
     assert!(outcome.escalated, "the TERM-ignorer forces escalation");
     assert!(outcome.survivors.is_empty());
-    assert_eq!(outcome.tree_kill_reliability, TreeKillReliability::Guaranteed);
+    assert_eq!(
+        outcome.tree_kill_reliability,
+        TreeKillReliability::Guaranteed
+    );
     assert!(outcome.signalled as usize >= all.len(), "{outcome:?}");
     assert_eq!(marked(&marker), Vec::<u32>::new(), "processes survived");
     assert!(!dir.exists(), "the job's cgroup {dir:?} is still there");
@@ -276,7 +292,10 @@ fn spawn_applies_cwd_env_and_stdio() {
     let out = dir.join("out");
     std::fs::write(&out, "first\n").unwrap();
     let mut env = BTreeMap::new();
-    env.insert("SYSPRIMS_TEST_VAR".to_string(), "value with spaces".to_string());
+    env.insert(
+        "SYSPRIMS_TEST_VAR".to_string(),
+        "value with spaces".to_string(),
+    );
     let config = SpawnInGroupConfig {
         argv: vec![
             "sh".into(),
@@ -329,7 +348,10 @@ fn the_child_is_in_its_group_and_cgroup_with_default_signals() {
     let pid = job.pid();
     let info = sysprims::get_process(pid).unwrap();
     assert_eq!(info.pgid, pid);
-    assert_eq!(info.sid, sysprims::get_process(std::process::id()).unwrap().sid);
+    assert_eq!(
+        info.sid,
+        sysprims::get_process(std::process::id()).unwrap().sid
+    );
     assert_eq!(job.result().identity.exe_path, info.exe_path);
     assert_eq!(
         job.result().identity.start_time_unix_ms,
@@ -365,7 +387,10 @@ fn process_group_containment_is_best_effort_and_says_why() {
     .unwrap()
     .kill_on_drop(true);
     let result = job.result().clone();
-    assert_eq!(result.tree_kill_reliability, TreeKillReliability::BestEffort);
+    assert_eq!(
+        result.tree_kill_reliability,
+        TreeKillReliability::BestEffort
+    );
     assert_eq!(result.containment, ContainmentKind::ProcessGroup);
     assert_eq!(result.cgroup, None);
     assert!(
@@ -375,7 +400,10 @@ fn process_group_containment_is_best_effort_and_says_why() {
     );
     let outcome = job.terminate(&TerminateTreeConfig::default()).unwrap();
     assert!(outcome.exited);
-    assert_eq!(outcome.tree_kill_reliability, TreeKillReliability::BestEffort);
+    assert_eq!(
+        outcome.tree_kill_reliability,
+        TreeKillReliability::BestEffort
+    );
 }
 
 #[test]
@@ -389,7 +417,10 @@ fn no_cgroup_means_an_error_in_cgroup_mode_and_a_warning_in_auto() {
     })
     .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotSupported, "{err}");
-    assert!(err.to_string().contains("not a cgroup v2 directory"), "{err}");
+    assert!(
+        err.to_string().contains("not a cgroup v2 directory"),
+        "{err}"
+    );
 
     let mut job = Job::spawn(&SpawnInGroupConfig {
         argv: vec!["true".into()],
@@ -416,7 +447,13 @@ fn no_cgroup_means_an_error_in_cgroup_mode_and_a_warning_in_auto() {
 /// test opens fds or makes cgroups meanwhile, and require that it passed.
 fn run_alone(scenario: &str) {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([scenario, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            scenario,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -459,9 +496,13 @@ fn bad_input_scenario() {
     assert!(e.to_string().contains("not found"), "{e}");
     assert_eq!(e.errno(), Some(libc::ENOENT));
 
-    let e = spawn(&["/etc/hostname"], &none);
+    let plain = std::env::temp_dir().join(format!("sysprims-not-executable-{}", new_marker()));
+    std::fs::write(&plain, "data").unwrap();
+    let e = spawn(&[plain.to_str().unwrap()], &none);
+    std::fs::remove_file(&plain).unwrap();
     assert_eq!(e.code(), ErrorCode::SpawnFailed);
     assert_eq!(e.errno(), Some(libc::EACCES), "{e}");
+    assert!(e.to_string().contains("permission denied"), "{e}");
 
     let e = spawn(&["true"], &|c| c.cwd = Some("/sysprims/no/such/dir".into()));
     assert_eq!(e.code(), ErrorCode::SpawnFailed);
@@ -487,7 +528,11 @@ fn bad_input_scenario() {
     assert!(e.to_string().contains("/sysprims/no/such/dir/out"), "{e}");
 
     if let (Some(parent), Some(before)) = (parent, before) {
-        assert_eq!(own_job_cgroups(&parent), before, "a failed spawn left a cgroup");
+        assert_eq!(
+            own_job_cgroups(&parent),
+            before,
+            "a failed spawn left a cgroup"
+        );
     }
 }
 

@@ -132,15 +132,14 @@ impl ProcessHandle {
         ProcessHandle { inner }
     }
 
-    /// The backend handle.
-    #[allow(dead_code)] // TEMP: used by wait_pid, which lands next
-    pub(crate) fn sys(&self) -> &crate::sys::signal::Handle {
-        &self.inner
-    }
-
     /// The PID the handle was opened with.
     pub fn pid(&self) -> Pid {
         self.inner.pid()
+    }
+
+    /// The backend's handle, for the waits that take many at once.
+    pub(crate) fn sys(&self) -> &crate::sys::signal::Handle {
+        &self.inner
     }
 
     /// True when the handle holds a pidfd; false where the kernel has none, and then it is a

@@ -13,6 +13,8 @@ pub(crate) use linux::process;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::signal;
 #[cfg(target_os = "linux")]
+pub(crate) use linux::wait;
+#[cfg(target_os = "linux")]
 pub(crate) use linux::{fds, sockets as ports};
 
 #[cfg(not(target_os = "linux"))]
@@ -23,6 +25,8 @@ pub(crate) use unsupported::jobs;
 pub(crate) use unsupported::process;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::signal;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::wait;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::{fds, ports};
 
@@ -44,6 +48,12 @@ pub(crate) struct RawProcess {
 pub(crate) struct StatSummary {
     pub pid: u32,
     pub ppid: u32,
+    /// Process group (0 for a task already dead, whose group the kernel no longer shows).
+    pub pgid: u32,
+    /// The state letter (`R`, `S`, `D`, `T`, `t`, `Z`, `X`, ...).
+    pub state: u8,
+    /// A kernel thread: not a process that signals can end.
+    pub kernel_thread: bool,
     pub cpu_ticks: u64,
     pub start_ticks: u64,
 }

@@ -146,6 +146,26 @@ pub(crate) mod signal {
     }
 }
 
+/// The wait facade, with the Linux backend's signatures.
+pub(crate) mod wait {
+    use std::time::Instant;
+
+    use crate::error::Result;
+    use crate::pid::Pid;
+    use crate::wait::WaitPidResult;
+
+    pub(crate) fn wait_pid(_pid: Pid, _deadline: Option<Instant>) -> Result<WaitPidResult> {
+        super::not_here("waiting for a process")
+    }
+
+    pub(crate) fn wait_handles_exit(
+        _handles: &[&super::signal::Handle],
+        _deadline: Option<Instant>,
+    ) -> Result<Vec<bool>> {
+        super::not_here("waiting for processes")
+    }
+}
+
 fn not_here<T>(feature: &'static str) -> crate::error::Result<T> {
     Err(crate::error::SysprimsError::NotSupported {
         feature,
@@ -222,6 +242,16 @@ pub(crate) mod jobs {
     }
 
     pub(crate) fn remove_if_empty(_dir: &Path) {}
+
+    pub(crate) fn wait_first(
+        _handle: &crate::sys::signal::Handle,
+        _deadline: Option<std::time::Instant>,
+    ) -> Result<crate::wait::WaitPidResult> {
+        Err(SysprimsError::NotSupported {
+            feature: "wait_pid",
+            reason: format!("not implemented on {} yet", std::env::consts::OS),
+        })
+    }
 
     pub(crate) fn caller_inside(_dir: &Path) -> bool {
         false

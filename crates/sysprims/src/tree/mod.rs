@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use crate::error::{Result, Subject, SysprimsError};
 use crate::pid::{IntoPid, Pid};
-use crate::process::ProcessFilter;
+use crate::process::{IdentityCheck, ProcessFilter, ProcessIdentity, ReuseReason};
 use crate::signal::{ProcessHandle, Signal, SignalOptions};
 use crate::spawn::TreeKillReliability;
 
@@ -144,8 +144,8 @@ pub fn terminate_tree(
     let options = SignalOptions {
         allow_protected: config.allow_protected,
     };
-    crate::signal::check_process(pid, config.signal, options)?;
-    crate::signal::check_process(pid, config.kill_signal, options)?;
+    // Whatever the signals, PID 1 and the caller are refused as roots without the override.
+    crate::signal::check_process(pid, Signal::KILL, options)?;
     if let Some(dir) = crate::sys::jobs::job_cgroup_of(pid)
         && !crate::sys::jobs::caller_inside(&dir)
     {
@@ -155,34 +155,53 @@ pub fn terminate_tree(
     walk::terminate_walk(pid, config)
 }
 
-/// Open `pid` and check it against the config's identity guard.
+/// Open `pid` and check it against the config's identity guard; a guard that fails is
+/// [`NotFound`](crate::ErrorCode::NotFound): nothing is signalled.
 ///
 /// # Errors
 /// [`NotFound`](crate::ErrorCode::NotFound) when the process is gone or is not the one the
 /// guard describes.
 pub(crate) fn open_checked(pid: Pid, config: &TerminateTreeConfig) -> Result<ProcessHandle> {
-    let handle = ProcessHandle::open(pid)?;
-    if config.require_start_time_ms.is_none() && config.require_exe_path.is_none() {
-        return Ok(handle);
+    let root = ProcessHandle::open(pid)?;
+    if config.require_start_time_ms.is_some() || config.require_exe_path.is_some() {
+        let stored = ProcessIdentity::from_parts(
+            pid.get(),
+            config.require_start_time_ms,
+            config.require_exe_path.clone(),
+        );
+        match root.verify(&stored)? {
+            IdentityCheck::Same => {}
+            other => return Err(guard_failed(pid, other)),
+        }
     }
-    let now = handle.identity()?;
-    if let Some(want) = config.require_start_time_ms
-        && now.start_time_unix_ms != Some(want)
-    {
-        return Err(SysprimsError::NotFound {
-            operation: "terminate tree (the PID now belongs to a process with another start time)",
-            subject: Subject::Process(pid.get()),
-        });
+    Ok(root)
+}
+
+fn guard_failed(pid: Pid, check: IdentityCheck) -> SysprimsError {
+    let operation = match check {
+        IdentityCheck::Reused {
+            reason: ReuseReason::ExePathChanged { .. },
+        } => {
+            "terminate_tree (nothing signalled: the PID now runs another executable than \
+             require_exe_path, so it was reused or ran another program); the process meant, \
+             identified by that guard"
+        }
+        IdentityCheck::Reused {
+            reason: ReuseReason::StartTimeMismatch { .. },
+        } => {
+            "terminate_tree (nothing signalled: the PID was reused, its process started at \
+             another time than require_start_time_ms); the process meant, identified by that \
+             guard"
+        }
+        IdentityCheck::Reused { .. } => {
+            "terminate_tree (nothing signalled: the PID was reused); the process meant"
+        }
+        IdentityCheck::Same | IdentityCheck::Gone => "terminate_tree",
+    };
+    SysprimsError::NotFound {
+        operation,
+        subject: Subject::Process(pid.get()),
     }
-    if let Some(want) = &config.require_exe_path
-        && now.exe_path.as_deref() != Some(want.as_str())
-    {
-        return Err(SysprimsError::NotFound {
-            operation: "terminate tree (the PID now runs another executable)",
-            subject: Subject::Process(pid.get()),
-        });
-    }
-    Ok(handle)
 }
 
 /// End the job in the cgroup `dir`, whose top is `pid`.
@@ -217,5 +236,39 @@ pub(crate) fn empty_result(
         tree_kill_reliability: reliability,
         warnings: Vec::new(),
         elapsed_ms: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn guard_errors_say_what_differed() {
+        let pid = Pid::new(42).unwrap();
+        let e = guard_failed(
+            pid,
+            IdentityCheck::Reused {
+                reason: ReuseReason::StartTimeMismatch {
+                    stored_unix_ms: Some(1),
+                    current_unix_ms: Some(2),
+                },
+            },
+        );
+        assert_eq!(e.code(), ErrorCode::NotFound);
+        assert_eq!(e.pid(), Some(42));
+        assert!(e.to_string().contains("reused"), "{e}");
+        assert!(e.to_string().contains("nothing signalled"), "{e}");
+        let e = guard_failed(
+            pid,
+            IdentityCheck::Reused {
+                reason: ReuseReason::ExePathChanged {
+                    stored: "/a".into(),
+                    current: "/b".into(),
+                },
+            },
+        );
+        assert!(e.to_string().contains("another executable"), "{e}");
     }
 }

@@ -185,3 +185,164 @@ pub fn run_in_pid_namespace(scenario: &str) -> String {
     );
     stdout
 }
+
+/// Make `pidfd_open` fail with ENOSYS in this process from now on, as on a kernel before 5.3
+/// or under a seccomp policy that forbids it. Run it in a scenario of its own
+/// ([`run_ignored_scenario`]): the filter cannot be removed.
+pub fn forbid_pidfd_open() {
+    const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+    let filter = [
+        // A = seccomp_data.nr
+        libc::sock_filter {
+            code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
+        // if A == SYS_pidfd_open: return ERRNO(ENOSYS), else: allow
+        libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 1,
+            k: libc::SYS_pidfd_open as u32,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_ALLOW,
+        },
+    ];
+    let program = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prctl with a filter program that outlives the call (the kernel copies it).
+    unsafe {
+        assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+        assert_eq!(
+            libc::prctl(
+                libc::PR_SET_SECCOMP,
+                libc::SECCOMP_MODE_FILTER,
+                &program as *const libc::sock_fprog,
+            ),
+            0,
+            "seccomp: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// Run the ignored test `scenario` of this test binary in a child process of its own (for
+/// process-wide changes such as a seccomp filter), require that it passed and printed
+/// `expect`, and return what it printed.
+pub fn run_ignored_scenario(scenario: &str, expect: &str) -> String {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            scenario,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .output()
+        .expect("run the scenario");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && stdout.contains(expect),
+        "{scenario} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// A marker unique to this call, to put in the command line of every process a test starts
+/// (as an argument), so the test can find exactly its own processes.
+pub fn marker(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "sysprims-test-{tag}-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Whether `/proc/<pid>/cmdline` has an argument that contains `marker`. Zombies have no
+/// command line: they do not count.
+fn has_marker(pid: u32, marker: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|cmdline| {
+            cmdline
+                .split(|&b| b == 0)
+                .any(|arg| String::from_utf8_lossy(arg).contains(marker))
+        })
+        .unwrap_or(false)
+}
+
+/// The live processes (not zombies) whose command line carries `marker`, by PID.
+pub fn marked_pids(marker: &str) -> Vec<u32> {
+    let me = std::process::id();
+    let mut pids: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me && has_marker(pid, marker))
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+/// Kill every process that carries `marker`, each through a pidfd opened before its command
+/// line is checked (so a reused PID is never hit); repeat until none is left, for processes
+/// that were forking.
+pub fn kill_marked(marker: &str) {
+    for _ in 0..1000 {
+        let pids = marked_pids(marker);
+        if pids.is_empty() {
+            return;
+        }
+        for pid in pids {
+            let Ok(handle) = sysprims::ProcessHandle::open(pid) else {
+                continue;
+            };
+            if has_marker(pid, marker) && handle.is_present().unwrap_or(false) {
+                let _ = handle.signal_with(
+                    sysprims::Signal::KILL,
+                    sysprims::SignalOptions::allowing_protected(),
+                );
+            }
+        }
+        std::thread::yield_now();
+    }
+    // Not a panic: this runs in Drop, maybe while a failed test unwinds.
+    eprintln!("processes marked {marker} keep appearing");
+}
+
+/// Kills every process carrying its marker when dropped: even ones that left the test's
+/// process group (`setsid`, double fork).
+pub struct MarkerGuard(pub String);
+
+impl MarkerGuard {
+    /// A guard for a new marker.
+    pub fn new(tag: &str) -> MarkerGuard {
+        MarkerGuard(marker(tag))
+    }
+}
+
+impl Drop for MarkerGuard {
+    fn drop(&mut self) {
+        kill_marked(&self.0);
+    }
+}

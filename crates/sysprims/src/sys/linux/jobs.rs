@@ -326,6 +326,18 @@ pub(crate) fn job_cgroup_of(pid: Pid) -> Option<PathBuf> {
     Some(dir)
 }
 
+/// Wait for the job's first process through the handle's own pidfd (see
+/// [`wait_pid`](crate::wait_pid)).
+pub(crate) fn wait_first(
+    handle: &Handle,
+    deadline: Option<Instant>,
+) -> Result<crate::wait::WaitPidResult> {
+    match handle.pidfd() {
+        Some(fd) => super::wait::wait_pidfd(fd, deadline),
+        None => super::wait::wait_pid(handle.pid(), deadline),
+    }
+}
+
 /// Remove a job cgroup if nothing is left in it.
 pub(crate) fn remove_if_empty(dir: &Path) {
     if cgroup::procs(dir).map(|p| p.is_empty()).unwrap_or(false) {

@@ -11,6 +11,7 @@ pub(crate) mod sock_diag;
 pub(crate) mod sockets;
 pub(crate) mod spawn;
 pub(crate) mod users;
+pub(crate) mod wait;
 
 /// The process facade the portable layer calls.
 pub(crate) mod process {

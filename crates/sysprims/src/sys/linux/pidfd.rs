@@ -54,17 +54,21 @@ pub(crate) fn open(pid: Pid) -> Result<Opened> {
     }
 }
 
+impl std::os::fd::AsFd for PidFd {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 impl PidFd {
     /// Take ownership of a pidfd the kernel gave us some other way (`CLONE_PIDFD`).
     pub(crate) fn from_owned(fd: OwnedFd, pid: Pid) -> PidFd {
         PidFd { fd, pid }
     }
 
-    /// The fd, for `poll(2)` and `waitid(P_PIDFD)`.
-    #[allow(dead_code)] // TEMP: used by wait_pid, which lands next
-    pub(crate) fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        use std::os::fd::AsFd;
-        self.fd.as_fd()
+    /// The PID the pidfd was opened for.
+    pub(crate) fn pid(&self) -> Pid {
+        self.pid
     }
 
     /// The pidfs inode number, on kernels where pidfds live on pidfs (6.9+). Older kernels

@@ -87,7 +87,6 @@ impl Handle {
     }
 
     /// The pidfd, where the kernel has them.
-    #[allow(dead_code)] // TEMP: used by wait_pid, which lands next
     pub(crate) fn pidfd(&self) -> Option<&PidFd> {
         self.fd.as_ref()
     }

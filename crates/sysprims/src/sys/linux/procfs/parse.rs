@@ -32,6 +32,9 @@ pub(crate) struct Stat<'a> {
     /// (49) end of the argument area; 0 while the process is part-way through `execve` (and
     /// always 0 to readers without ptrace access). `None` on kernels before 3.5.
     pub arg_end: Option<u64>,
+    /// (52) exit status in `waitpid(2)` form, for a zombie (0 while the process runs, and
+    /// to readers without ptrace access). `None` on kernels before 3.5.
+    pub exit_code: Option<u32>,
 }
 
 /// `PF_KTHREAD` from `include/linux/sched.h`: the task is a kernel thread.
@@ -98,6 +101,11 @@ pub(crate) fn parse_stat(bytes: &[u8]) -> Result<Stat<'_>, ParseError> {
     };
     // Fields 25..=48, then arg_end.
     let arg_end = fields.nth(49 - 25).and_then(parse_u64);
+    // Fields 50 and 51 (env_start, env_end), then exit_code.
+    let exit_code = fields
+        .nth(52 - 50)
+        .and_then(parse_u64)
+        .and_then(|v| u32::try_from(v).ok());
     Ok(Stat {
         pid: u32::try_from(pid).map_err(|_| ParseError("stat: pid out of range"))?,
         comm,
@@ -112,6 +120,7 @@ pub(crate) fn parse_stat(bytes: &[u8]) -> Result<Stat<'_>, ParseError> {
         starttime,
         rss_pages,
         arg_end,
+        exit_code,
     })
 }
 
@@ -271,9 +280,13 @@ mod tests {
 
     #[test]
     fn stat_of_a_zombie() {
-        let line = b"4242 (defunct thing) Z 4200 4200 4200 0 -1 4227084 0 0 0 0 0 0 0 0 20 0 1 0 99 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+        let line = b"4242 (defunct thing) Z 4200 4200 4200 0 -1 4227084 0 0 0 0 0 0 0 0 20 0 1 0 99 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 768\n";
         let s = parse_stat(line).unwrap();
         assert_eq!(s.state, b'Z');
+        assert_eq!(s.exit_code, Some(768)); // exit(3), waitpid-style
+        assert_eq!(parse_stat(BASH).unwrap().exit_code, Some(0));
+        let short = b"9 (x) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0 0\n";
+        assert_eq!(parse_stat(short).unwrap().exit_code, None);
         assert_eq!(s.comm, b"defunct thing");
         assert_eq!(s.rss_pages, 0);
     }

@@ -105,6 +105,9 @@ impl ProcReader {
         Ok(StatSummary {
             pid,
             ppid: stat.ppid,
+            pgid: stat.pgrp,
+            state: stat.state,
+            kernel_thread: stat.flags & PF_KTHREAD != 0,
             cpu_ticks: stat.utime + stat.stime,
             start_ticks: stat.starttime,
         })
@@ -254,6 +257,18 @@ impl ProcReader {
             Err(Errno::SRCH) => Err(SysprimsError::process_not_found("read cmdline", dir.pid)),
             Err(_) => Ok(false),
         }
+    }
+
+    /// The state letter and the `waitpid(2)`-style exit status (`stat` fields 3 and 52) of
+    /// the process `dir` belongs to. The kernel shows the status only to readers with ptrace
+    /// read access (root, or the process's own user; a zombie has no memory map to make it
+    /// stricter) and prints 0 to others: `None` then, and when the kernel is too old.
+    pub(crate) fn read_exit_status(&mut self, dir: &ProcDir) -> Result<(u8, Option<u32>)> {
+        let owner = self.effective_uid(dir)?;
+        let me = rustix::process::geteuid().as_raw();
+        let stat = self.stat(dir)?;
+        let readable = me == 0 || me == owner;
+        Ok((stat.state, stat.exit_code.filter(|_| readable)))
     }
 
     /// Start ticks and executable of a process, for its identity: `stat` and `exe` only.
