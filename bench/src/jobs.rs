@@ -24,6 +24,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -104,7 +105,7 @@ pub fn main(mut args: impl Iterator<Item = OsString>) -> Result<(), String> {
     );
     println!();
 
-    spawn_section(&config, &true_path, cgroup.is_ok())?;
+    spawn_section(&config, &true_path, cgroup.as_deref().ok())?;
     wait_section(&config, &cat_path)?;
     terminate_section(&config, cgroup.is_ok())?;
     let left = reap_all();
@@ -115,7 +116,7 @@ pub fn main(mut args: impl Iterator<Item = OsString>) -> Result<(), String> {
 // -------------------------------------------------------------------------------------------
 // spawn
 
-fn spawn_section(config: &Config, true_path: &Path, cgroup: bool) -> Result<(), String> {
+fn spawn_section(config: &Config, true_path: &Path, cgroup: Option<&Path>) -> Result<(), String> {
     println!(
         "spawn: time to return from the spawn of {} with /dev/null streams, {} of each way, \
          alternating; medians",
@@ -149,7 +150,12 @@ fn spawn_section(config: &Config, true_path: &Path, cgroup: bool) -> Result<(), 
     Ok(())
 }
 
-fn spawn_rows(label: &str, config: &Config, true_path: &Path, cgroup: bool) -> Result<(), String> {
+fn spawn_rows(
+    label: &str,
+    config: &Config,
+    true_path: &Path,
+    cgroup: Option<&Path>,
+) -> Result<(), String> {
     let program = true_path.to_string_lossy().into_owned();
     let ours = |containment: Containment| -> Result<Duration, String> {
         let spawn_config = SpawnInGroupConfig {
@@ -179,18 +185,56 @@ fn spawn_rows(label: &str, config: &Config, true_path: &Path, cgroup: bool) -> R
         child.wait().map_err(|e| e.to_string())?;
         Ok(took)
     };
-    let mut times: [Vec<Duration>; 3] = Default::default();
+    // What one writes without clone3: make the cgroup, then std spawn with a pre_exec
+    // closure that moves the child into it, which makes std fork instead of posix_spawn.
+    let forked_into = |parent: &Path, n: usize| -> Result<Duration, String> {
+        let started = Instant::now();
+        let dir = parent.join(format!("sysprims-bench-fork-{}-{n}", std::process::id()));
+        std::fs::create_dir(&dir).map_err(|e| e.to_string())?;
+        let procs = std::fs::File::options()
+            .write(true)
+            .open(dir.join("cgroup.procs"))
+            .map_err(|e| e.to_string())?;
+        let fd = procs.as_raw_fd();
+        let mut cmd = Command::new(true_path);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        // SAFETY: the closure only calls write(2), which is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::write(fd, b"0".as_ptr().cast(), 1) == 1 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        let spawned = cmd.spawn();
+        let took = started.elapsed();
+        if let Ok(mut child) = spawned {
+            let _ = child.wait();
+        }
+        drop(procs);
+        std::fs::remove_dir(&dir).map_err(|e| e.to_string())?;
+        Ok(took)
+    };
+    let mut times: [Vec<Duration>; 4] = Default::default();
     for round in 0..config.spawns + config.spawns / 10 {
-        let cg = if cgroup {
-            Some(ours(Containment::Cgroup)?)
-        } else {
-            None
+        let (cg, fork) = match cgroup {
+            Some(parent) => (
+                Some(ours(Containment::Cgroup)?),
+                Some(forked_into(parent, round)?),
+            ),
+            None => (None, None),
         };
         let pg = ours(Containment::ProcessGroup)?;
         let std = peer()?;
         if round >= config.spawns / 10 {
-            if let Some(cg) = cg {
+            if let (Some(cg), Some(fork)) = (cg, fork) {
                 times[0].push(cg);
+                times[3].push(fork);
             }
             times[1].push(pg);
             times[2].push(std);
@@ -200,7 +244,7 @@ fn spawn_rows(label: &str, config: &Config, true_path: &Path, cgroup: bool) -> R
     let rss =
         meminfo_self("VmRSS:").map_or_else(String::new, |kb| format!(", RSS {} MiB", kb / 1024));
     println!("  {label}{rss}");
-    if cgroup {
+    if cgroup.is_some() {
         let cg = median(&mut times[0]);
         let ratio = secs(cg) / secs(std);
         println!(
@@ -210,6 +254,14 @@ fn spawn_rows(label: &str, config: &Config, true_path: &Path, cgroup: bool) -> R
             ms(std),
             ratio,
             verdict(ratio <= TARGET_SPAWN_RATIO)
+        );
+        let fork = median(&mut times[3]);
+        println!(
+            "  {:<44} {:>9} {:>9} {:>6.2}x  (information)",
+            "mkdir + std spawn with pre_exec into cgroup",
+            ms(fork),
+            ms(std),
+            secs(fork) / secs(std)
         );
     } else {
         println!("  spawn_in_group, cgroup: skipped, no writable cgroup v2 here");
