@@ -269,7 +269,10 @@ pub(crate) fn spawn(plan: &Plan, cgroup: Option<&JobCgroup>) -> Result<Spawned, 
         errno: AtomicI32::new(0),
     };
     match spawn_clone3(&mut args, cgroup.map(JobCgroup::fd)) {
+        // No clone3 (before 5.3, or seccomp), or a clone3 that does not know
+        // CLONE_INTO_CGROUP (5.3 to 5.6): fork, and join the cgroup from the child.
         Err(SpawnError::Create(libc::ENOSYS)) => {}
+        Err(SpawnError::Create(libc::EINVAL)) if cgroup.is_some() => {}
         other => return other,
     }
     let procs = match cgroup {
