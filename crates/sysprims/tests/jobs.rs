@@ -31,26 +31,6 @@ fn new_marker() -> String {
     )
 }
 
-/// PIDs of live (non-zombie) processes whose command line contains `marker`.
-fn marked(marker: &str) -> Vec<u32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        if cmdline
-            .windows(marker.len())
-            .any(|w| w == marker.as_bytes())
-        {
-            out.push(pid);
-        }
-    }
-    out
-}
-
 /// Ends, on drop, every process carrying the marker and the job's cgroup: nothing a test
 /// starts outlives it, even when an assertion fails first.
 struct Cleanup {
@@ -63,17 +43,7 @@ impl Drop for Cleanup {
         if let Some(dir) = &self.cgroup {
             let _ = std::fs::write(dir.join("cgroup.kill"), "1");
         }
-        for _ in 0..100 {
-            let left = marked(&self.marker);
-            if left.is_empty() {
-                break;
-            }
-            for pid in left {
-                // SAFETY: SIGKILL to a positive PID that carries our marker.
-                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            }
-            std::thread::yield_now();
-        }
+        common::kill_marked(&self.marker);
         if let Some(dir) = &self.cgroup {
             let _ = std::fs::remove_dir(dir);
         }
@@ -227,7 +197,7 @@ fn every_escape_dies_with_the_job_and_its_cgroup_goes() {
     // descendants of its first process.
     let tree = sysprims::descendants(result.pid, None).unwrap();
     let in_tree: Vec<u32> = tree.nodes.iter().map(|n| n.process.pid).collect();
-    let all = marked(&marker);
+    let all = common::marked_pids(&marker);
     assert!(
         all.iter().any(|p| !in_tree.contains(p)),
         "no process escaped the tree: {all:?} all under {in_tree:?}"
@@ -250,7 +220,11 @@ fn every_escape_dies_with_the_job_and_its_cgroup_goes() {
         TreeKillReliability::Guaranteed
     );
     assert!(outcome.signalled as usize >= all.len(), "{outcome:?}");
-    assert_eq!(marked(&marker), Vec::<u32>::new(), "processes survived");
+    assert_eq!(
+        common::marked_pids(&marker),
+        Vec::<u32>::new(),
+        "processes survived"
+    );
     assert!(!dir.exists(), "the job's cgroup {dir:?} is still there");
     // Every write end is closed: every process of the job is gone.
     assert_eq!(reports.rest(), "");
@@ -281,7 +255,7 @@ fn a_job_that_honours_term_is_not_escalated() {
     let outcome = job.terminate(&TerminateTreeConfig::default()).unwrap();
     assert!(outcome.exited && !outcome.escalated, "{outcome:?}");
     assert_eq!(outcome.signalled, 5, "{outcome:?}");
-    assert!(marked(&marker).is_empty());
+    assert!(common::marked_pids(&marker).is_empty());
     assert!(!job.cgroup().unwrap().exists());
 }
 
@@ -443,30 +417,9 @@ fn no_cgroup_means_an_error_in_cgroup_mode_and_a_warning_in_auto() {
     assert_eq!(job.wait(None).unwrap().exit_code, Some(0));
 }
 
-/// Run the ignored test `scenario` of this binary in a process of its own, where no other
-/// test opens fds or makes cgroups meanwhile, and require that it passed.
-fn run_alone(scenario: &str) {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            scenario,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn bad_input_is_refused_by_name_and_leaves_no_cgroup() {
-    run_alone("bad_input_scenario");
+    common::run_ignored_scenario("bad_input_scenario", "1 passed");
 }
 
 #[test]
@@ -570,7 +523,7 @@ fn kill_on_drop_ends_the_job() {
     drop(job);
     assert_eq!(reports.rest(), "");
     if guaranteed {
-        assert!(marked(&marker).is_empty());
+        assert!(common::marked_pids(&marker).is_empty());
         assert!(!dir.unwrap().exists());
     }
 }
@@ -589,7 +542,7 @@ fn a_detached_job_outlives_its_job_value() {
         cgroup: job.cgroup().map(Path::to_path_buf),
     };
     let result = job.detach();
-    assert_eq!(marked(&marker), vec![result.pid]);
+    assert_eq!(common::marked_pids(&marker), vec![result.pid]);
     let outcome = sysprims::terminate_tree(result.pid, &TerminateTreeConfig::default()).unwrap();
     assert!(outcome.exited);
     assert!(wait_pid(result.pid, None).unwrap().exited);
@@ -623,7 +576,7 @@ fn kill_on_parent_death_follows_the_spawning_thread() {
 
 #[test]
 fn a_hundred_concurrent_jobs_leave_nothing_behind() {
-    run_alone("hundred_jobs_scenario");
+    common::run_ignored_scenario("hundred_jobs_scenario", "1 passed");
 }
 
 #[test]
@@ -666,7 +619,11 @@ fn hundred_jobs_scenario() {
         t.join().unwrap();
     }
     if cgroups {
-        assert_eq!(marked(&marker), Vec::<u32>::new(), "leaked processes");
+        assert_eq!(
+            common::marked_pids(&marker),
+            Vec::<u32>::new(),
+            "leaked processes"
+        );
     }
     if let (Some(parent), Some(before)) = (parent, cgroups_before) {
         assert_eq!(own_job_cgroups(&parent), before, "leaked cgroups");
@@ -677,7 +634,7 @@ fn hundred_jobs_scenario() {
 #[test]
 #[ignore = "installs a seccomp filter; started by without_clone3_spawn_forks_into_the_cgroup"]
 fn no_clone3_scenario() {
-    forbid_clone3();
+    common::forbid_syscall(libc::SYS_clone3);
     let mut job = Job::spawn(&SpawnInGroupConfig {
         argv: vec!["sleep".into(), "1000".into()],
         ..Default::default()
@@ -706,72 +663,7 @@ fn no_clone3_scenario() {
 
 #[test]
 fn without_clone3_spawn_forks_into_the_cgroup() {
-    if !require("a writable cgroup v2", cgroup_writable()) {
-        return;
-    }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "no_clone3_scenario",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("NO-CLONE3-OK"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Make `clone3` fail with ENOSYS for this process, as container runtimes' default seccomp
-/// profiles do.
-fn forbid_clone3() {
-    const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
-    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
-    let filter = [
-        libc::sock_filter {
-            code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
-            jt: 0,
-            jf: 0,
-            k: 0,
-        },
-        libc::sock_filter {
-            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
-            jt: 0,
-            jf: 1,
-            k: libc::SYS_clone3 as u32,
-        },
-        libc::sock_filter {
-            code: (libc::BPF_RET | libc::BPF_K) as u16,
-            jt: 0,
-            jf: 0,
-            k: SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
-        },
-        libc::sock_filter {
-            code: (libc::BPF_RET | libc::BPF_K) as u16,
-            jt: 0,
-            jf: 0,
-            k: SECCOMP_RET_ALLOW,
-        },
-    ];
-    let program = libc::sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: prctl with a filter program that outlives the call (the kernel copies it).
-    unsafe {
-        assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
-        assert_eq!(
-            libc::prctl(
-                libc::PR_SET_SECCOMP,
-                libc::SECCOMP_MODE_FILTER,
-                &program as *const libc::sock_fprog,
-            ),
-            0
-        );
+    if require("a writable cgroup v2", cgroup_writable()) {
+        common::run_ignored_scenario("no_clone3_scenario", "NO-CLONE3-OK");
     }
 }

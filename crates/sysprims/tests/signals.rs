@@ -377,63 +377,10 @@ fn a_thread_id_is_not_a_process_handle() {
     thread.join().unwrap();
 }
 
-/// Make `pidfd_open` fail with ENOSYS in this process from now on, as on a kernel before 5.3
-/// or under a seccomp policy that forbids it.
-fn forbid_pidfd_open() {
-    const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
-    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
-    let filter = [
-        // A = seccomp_data.nr
-        libc::sock_filter {
-            code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
-            jt: 0,
-            jf: 0,
-            k: 0,
-        },
-        // if A == SYS_pidfd_open: return ERRNO(ENOSYS), else: allow
-        libc::sock_filter {
-            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
-            jt: 0,
-            jf: 1,
-            k: libc::SYS_pidfd_open as u32,
-        },
-        libc::sock_filter {
-            code: (libc::BPF_RET | libc::BPF_K) as u16,
-            jt: 0,
-            jf: 0,
-            k: SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
-        },
-        libc::sock_filter {
-            code: (libc::BPF_RET | libc::BPF_K) as u16,
-            jt: 0,
-            jf: 0,
-            k: SECCOMP_RET_ALLOW,
-        },
-    ];
-    let program = libc::sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: prctl with a filter program that outlives the call (the kernel copies it).
-    unsafe {
-        assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
-        assert_eq!(
-            libc::prctl(
-                libc::PR_SET_SECCOMP,
-                libc::SECCOMP_MODE_FILTER,
-                &program as *const libc::sock_fprog,
-            ),
-            0,
-            "seccomp: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-}
-
 #[test]
 #[ignore = "installs a seccomp filter; started by without_pidfds_kill_2_is_used_and_said"]
 fn no_pidfd_scenario() {
-    forbid_pidfd_open();
+    common::forbid_pidfd_open();
     let mut g = Group::spawn(&["sleep", "1000"]);
     let handle = ProcessHandle::open(g.pid).unwrap();
     assert!(!handle.has_pidfd());

@@ -190,6 +190,12 @@ pub fn run_in_pid_namespace(scenario: &str) -> String {
 /// or under a seccomp policy that forbids it. Run it in a scenario of its own
 /// ([`run_ignored_scenario`]): the filter cannot be removed.
 pub fn forbid_pidfd_open() {
+    forbid_syscall(libc::SYS_pidfd_open);
+}
+
+/// Make the system call `nr` fail with ENOSYS in this process from now on (a seccomp filter),
+/// as container runtimes' default profiles do for `clone3`. Run it in a scenario of its own.
+pub fn forbid_syscall(nr: libc::c_long) {
     const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
     const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
     let filter = [
@@ -200,12 +206,12 @@ pub fn forbid_pidfd_open() {
             jf: 0,
             k: 0,
         },
-        // if A == SYS_pidfd_open: return ERRNO(ENOSYS), else: allow
+        // if A == nr: return ERRNO(ENOSYS), else: allow
         libc::sock_filter {
             code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
             jt: 0,
             jf: 1,
-            k: libc::SYS_pidfd_open as u32,
+            k: nr as u32,
         },
         libc::sock_filter {
             code: (libc::BPF_RET | libc::BPF_K) as u16,
