@@ -545,7 +545,11 @@ fn a_detached_job_outlives_its_job_value() {
     // Still running once the Job value is gone. (Not checked through its command line: the
     // spawn returns once the child has called execve, which may be before the kernel has set
     // the new command line up.)
-    assert!(wait_pid(result.pid, Some(Duration::ZERO)).unwrap().timed_out);
+    assert!(
+        wait_pid(result.pid, Some(Duration::ZERO))
+            .unwrap()
+            .timed_out
+    );
     let outcome = sysprims::terminate_tree(result.pid, &TerminateTreeConfig::default()).unwrap();
     assert!(outcome.exited);
     assert!(wait_pid(result.pid, None).unwrap().exited);
