@@ -149,6 +149,11 @@ pub fn levels(text: &str) -> Result<Levels, String> {
     }
 }
 
+/// A signal by name or number (`TERM`, `sigterm`, `15`, `RTMIN+1`), for clap.
+pub fn signal(text: &str) -> Result<sysprims::Signal, String> {
+    sysprims::Signal::parse(text).map_err(reason)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,7 +51,7 @@ pub struct KillArgs {
     pids: Vec<Pid>,
 
     /// The signal to send, by name or number.
-    #[arg(short, long, value_name = "SIGNAL", default_value = "TERM", value_parser = parse_signal)]
+    #[arg(short, long, value_name = "SIGNAL", default_value = "TERM", value_parser = args::signal)]
     signal: Signal,
 
     /// List signal names; with SIGNAL, convert a name to its number or a number (or an exit
@@ -90,10 +90,6 @@ pub struct KillArgs {
     /// Print a JSON document (schema: schemas/kill-report.v1.schema.json).
     #[arg(long)]
     json: bool,
-}
-
-fn parse_signal(text: &str) -> Result<Signal, String> {
-    Signal::parse(text).map_err(args::reason)
 }
 
 /// `kill -9 PID`, `kill -TERM PID`: rewrite a leading `-SIGNAL` to `-s SIGNAL` so clap can

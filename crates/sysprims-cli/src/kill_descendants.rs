@@ -38,7 +38,7 @@ pub struct KillDescendantsArgs {
     pid: Pid,
 
     /// The signal to send, by name or number.
-    #[arg(short, long, value_name = "SIGNAL", default_value = "TERM", value_parser = parse_signal)]
+    #[arg(short, long, value_name = "SIGNAL", default_value = "TERM", value_parser = args::signal)]
     signal: Signal,
 
     #[command(flatten)]
@@ -60,10 +60,6 @@ pub struct KillDescendantsArgs {
     /// Print a JSON document (schema: schemas/kill-report.v1.schema.json).
     #[arg(long)]
     json: bool,
-}
-
-fn parse_signal(text: &str) -> Result<Signal, String> {
-    Signal::parse(text).map_err(args::reason)
 }
 
 impl KillDescendantsArgs {

@@ -80,7 +80,7 @@ pub struct TerminateTreeArgs {
 
 /// A signal that can end something: not 0, the probe.
 fn parse_signal(text: &str) -> Result<Signal, String> {
-    match Signal::parse(text).map_err(args::reason)? {
+    match args::signal(text)? {
         Signal::PROBE => Err("signal 0 only probes; it ends nothing".into()),
         signal => Ok(signal),
     }
