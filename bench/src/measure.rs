@@ -139,3 +139,16 @@ pub fn process_cpu_time() -> Duration {
         ts.tv_nsec.clamp(0, 999_999_999) as u32,
     )
 }
+
+/// The value of a count option (`--runs N`): the next argument, a positive number (0 is
+/// read as 1). `flag` names the option in errors.
+pub fn count_value(
+    args: &mut impl Iterator<Item = std::ffi::OsString>,
+    flag: &str,
+) -> Result<usize, String> {
+    let v = args.next().ok_or(format!("{flag} needs a value"))?;
+    v.to_string_lossy()
+        .parse::<usize>()
+        .map(|n| n.max(1))
+        .map_err(|_| format!("{flag}: not a number: {v:?}"))
+}

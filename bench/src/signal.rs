@@ -51,13 +51,7 @@ pub fn main(mut args: impl Iterator<Item = OsString>) -> Result<(), String> {
     let mut runs = 11usize;
     while let Some(arg) = args.next() {
         let arg = arg.to_string_lossy().into_owned();
-        let mut number = || -> Result<usize, String> {
-            let v = args.next().ok_or(format!("{arg} needs a value"))?;
-            v.to_string_lossy()
-                .parse::<usize>()
-                .map(|n| n.max(1))
-                .map_err(|_| format!("{arg}: not a number: {v:?}"))
-        };
+        let mut number = || crate::measure::count_value(&mut args, &arg);
         match arg.as_str() {
             "--calls" => calls = number()?,
             "--runs" => runs = number()?,

@@ -92,14 +92,8 @@ impl Job {
                 schema_id: SPAWN_IN_GROUP_RESULT_SCHEMA_ID.to_string(),
                 pid,
                 pgid: Some(pid),
-                identity: crate::process::ProcessIdentity {
-                    pid,
-                    start_time_unix_ms: None,
-                    start_time_boot_ticks: None,
-                    boot_id: None,
-                    exe_path: None,
-                    pidfs_inode: None,
-                },
+                // Filled in below, once the job value exists to carry a warning.
+                identity: crate::process::ProcessIdentity::from_parts(pid, None, None),
                 tree_kill_reliability: if started.cgroup.is_some() {
                     TreeKillReliability::Guaranteed
                 } else {

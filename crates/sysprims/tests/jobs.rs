@@ -50,6 +50,17 @@ impl Drop for Cleanup {
     }
 }
 
+/// Start a job that ends when the returned `Job` is dropped, whose processes carry `marker`,
+/// with a [`Cleanup`] that ends whatever is left of it even when the test fails first.
+fn marked_job(marker: &str, config: SpawnInGroupConfig) -> (Job, Cleanup) {
+    let job = Job::spawn(&config).unwrap().kill_on_drop(true);
+    let cleanup = Cleanup {
+        marker: marker.to_string(),
+        cgroup: job.cgroup().map(Path::to_path_buf),
+    };
+    (job, cleanup)
+}
+
 /// A pipe whose write end a job gets as stdout (through `/proc/self/fd/N`), so the test can
 /// read what the job's processes report and block on it.
 struct Reports {
@@ -160,17 +171,14 @@ fn every_escape_dies_with_the_job_and_its_cgroup_goes() {
     }
     let marker = new_marker();
     let mut reports = Reports::new();
-    let mut job = Job::spawn(&SpawnInGroupConfig {
-        argv: sh(ESCAPES, &marker),
-        stdout: reports.stdio(),
-        ..Default::default()
-    })
-    .unwrap()
-    .kill_on_drop(true);
-    let _cleanup = Cleanup {
-        marker: marker.clone(),
-        cgroup: job.cgroup().map(Path::to_path_buf),
-    };
+    let (mut job, _cleanup) = marked_job(
+        &marker,
+        SpawnInGroupConfig {
+            argv: sh(ESCAPES, &marker),
+            stdout: reports.stdio(),
+            ..Default::default()
+        },
+    );
     reports.close_ours();
     let result = job.result().clone();
     assert_eq!(
@@ -239,17 +247,14 @@ fn a_job_that_honours_term_is_not_escalated() {
     let marker = new_marker();
     let mut reports = Reports::new();
     let script = r#"m=$1; for i in 1 2 3; do sleep 1000 0.$m & done; setsid sleep 1000 0.$m & echo up; wait"#;
-    let mut job = Job::spawn(&SpawnInGroupConfig {
-        argv: sh(script, &marker),
-        stdout: reports.stdio(),
-        ..Default::default()
-    })
-    .unwrap()
-    .kill_on_drop(true);
-    let _cleanup = Cleanup {
-        marker: marker.clone(),
-        cgroup: job.cgroup().map(Path::to_path_buf),
-    };
+    let (mut job, _cleanup) = marked_job(
+        &marker,
+        SpawnInGroupConfig {
+            argv: sh(script, &marker),
+            stdout: reports.stdio(),
+            ..Default::default()
+        },
+    );
     reports.close_ours();
     assert_eq!(reports.line(), "up");
     let outcome = job.terminate(&TerminateTreeConfig::default()).unwrap();
@@ -505,17 +510,14 @@ fn sysprims_cgroup_parent() -> Option<PathBuf> {
 fn kill_on_drop_ends_the_job() {
     let marker = new_marker();
     let mut reports = Reports::new();
-    let job = Job::spawn(&SpawnInGroupConfig {
-        argv: sh("setsid sleep 1000 0.$1 & echo up; sleep 1000 0.$1", &marker),
-        stdout: reports.stdio(),
-        ..Default::default()
-    })
-    .unwrap()
-    .kill_on_drop(true);
-    let _cleanup = Cleanup {
-        marker: marker.clone(),
-        cgroup: job.cgroup().map(Path::to_path_buf),
-    };
+    let (job, _cleanup) = marked_job(
+        &marker,
+        SpawnInGroupConfig {
+            argv: sh("setsid sleep 1000 0.$1 & echo up; sleep 1000 0.$1", &marker),
+            stdout: reports.stdio(),
+            ..Default::default()
+        },
+    );
     reports.close_ours();
     assert_eq!(reports.line(), "up");
     let dir = job.cgroup().map(Path::to_path_buf);
@@ -531,16 +533,13 @@ fn kill_on_drop_ends_the_job() {
 #[test]
 fn a_detached_job_outlives_its_job_value() {
     let marker = new_marker();
-    let job = Job::spawn(&SpawnInGroupConfig {
-        argv: vec!["sleep".into(), "1000".into(), format!("0.{marker}")],
-        ..Default::default()
-    })
-    .unwrap()
-    .kill_on_drop(true);
-    let _cleanup = Cleanup {
-        marker: marker.clone(),
-        cgroup: job.cgroup().map(Path::to_path_buf),
-    };
+    let (job, _cleanup) = marked_job(
+        &marker,
+        SpawnInGroupConfig {
+            argv: vec!["sleep".into(), "1000".into(), format!("0.{marker}")],
+            ..Default::default()
+        },
+    );
     let result = job.detach();
     // Still running once the Job value is gone. (Not checked through its command line: the
     // spawn returns once the child has called execve, which may be before the kernel has set

@@ -18,16 +18,6 @@ fn death_signal(group: &mut Group) -> Option<i32> {
     group.child.wait().unwrap().signal()
 }
 
-/// A PID no process can have: above the kernel's pid_max, yet a valid `Pid`.
-fn unused_pid() -> u32 {
-    let max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    max + 1
-}
-
 #[test]
 fn the_target_dies_of_the_signal_sent() {
     for signal in [
@@ -79,9 +69,9 @@ fn the_probe_signals_nothing_and_reports_existence() {
         None,
         "signal 0 delivers nothing"
     );
-    let gone = sysprims::kill(unused_pid(), Signal::PROBE).unwrap_err();
+    let gone = sysprims::kill(common::unused_pid(), Signal::PROBE).unwrap_err();
     assert_eq!(gone.code(), ErrorCode::NotFound);
-    assert_eq!(gone.pid(), Some(unused_pid()));
+    assert_eq!(gone.pid(), Some(common::unused_pid()));
     // The probe may go to the protected targets.
     sysprims::kill(1u32, Signal::PROBE).unwrap();
     sysprims::kill(std::process::id(), Signal::PROBE).unwrap();
@@ -99,7 +89,7 @@ fn killpg_reaches_every_member_of_the_group() {
     assert_eq!(rest, "");
     // (The members may linger as zombies until init reaps them, and a group of zombies still
     // takes signals; a group that never existed does not.)
-    let e = sysprims::killpg(unused_pid(), Signal::TERM).unwrap_err();
+    let e = sysprims::killpg(common::unused_pid(), Signal::TERM).unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
     assert!(e.to_string().contains("process group"), "{e}");
 }
@@ -200,7 +190,7 @@ fn own_group_scenario() {
 fn kill_many_reports_each_target() {
     let mut a = Group::spawn(&["sleep", "1000"]);
     let mut b = Group::spawn(&["sleep", "1000"]);
-    let gone = unused_pid();
+    let gone = common::unused_pid();
     let report = sysprims::kill_many([a.pid, gone, b.pid, a.pid, 1], Signal::TERM).unwrap();
     let outcomes: Vec<(u32, TargetOutcome)> =
         report.targets.iter().map(|t| (t.pid, t.outcome)).collect();
@@ -406,20 +396,5 @@ fn no_pidfd_scenario() {
 
 #[test]
 fn without_pidfds_kill_2_is_used_and_said() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "no_pidfd_scenario",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("NO-PIDFD-OK"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_ignored_scenario("no_pidfd_scenario", "NO-PIDFD-OK");
 }

@@ -11,16 +11,6 @@ use sysprims::{ErrorCode, Signal, wait_pid};
 
 const LONG: Option<Duration> = Some(Duration::from_secs(30));
 
-/// A PID no process can have: above the kernel's pid_max, yet a valid `Pid`.
-fn unused_pid() -> u32 {
-    let max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    max + 1
-}
-
 /// A parent that never reaps: python starts `argv` as its child, prints the child's PID, and
 /// blocks reading its input. (A shell that starts a background job and then execs can reap
 /// the job before the exec, if it has already exited.)
@@ -213,9 +203,9 @@ fn bad_and_missing_pids() {
         let e = wait_pid(bad, Some(Duration::ZERO)).unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidArgument, "{bad}: {e}");
     }
-    let e = wait_pid(unused_pid(), LONG).unwrap_err();
+    let e = wait_pid(common::unused_pid(), LONG).unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound, "{e}");
-    assert_eq!(e.pid(), Some(unused_pid()));
+    assert_eq!(e.pid(), Some(common::unused_pid()));
     let e = wait_pid(std::process::id(), Some(Duration::ZERO)).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e}");
 }
@@ -242,7 +232,7 @@ fn no_pidfd_wait_scenario() {
     assert!(r.exited, "{r:?}");
     assert_eq!(r.signal, Some(libc::SIGTERM), "{r:?}");
     assert_eq!(
-        wait_pid(unused_pid(), LONG).unwrap_err().code(),
+        wait_pid(common::unused_pid(), LONG).unwrap_err().code(),
         ErrorCode::NotFound
     );
     g.kill();

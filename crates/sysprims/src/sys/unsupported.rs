@@ -258,7 +258,6 @@ pub(crate) mod jobs {
     }
 
     pub(crate) fn terminate_cgroup(
-        _pid: Pid,
         _dir: &Path,
         _config: &TerminateTreeConfig,
         _result: TerminateTreeResult,

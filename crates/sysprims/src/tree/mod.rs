@@ -212,7 +212,7 @@ pub(crate) fn terminate_job_cgroup(
 ) -> Result<TerminateTreeResult> {
     let start = Instant::now();
     let result = empty_result(pid.get(), config, TreeKillReliability::Guaranteed);
-    let mut result = crate::sys::jobs::terminate_cgroup(pid, dir, config, result)?;
+    let mut result = crate::sys::jobs::terminate_cgroup(dir, config, result)?;
     result.elapsed_ms = start.elapsed().as_millis() as u64;
     Ok(result)
 }

@@ -133,6 +133,16 @@ fn wait_state(pid: u32, which: libc::c_int) {
     }
 }
 
+/// A PID no process can have: above the kernel's pid_max, yet a valid `Pid`.
+pub fn unused_pid() -> u32 {
+    let max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    max + 1
+}
+
 /// Whether we run as root.
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -161,6 +171,17 @@ pub fn have(program: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The test-harness arguments that run exactly the ignored test `scenario`, alone.
+fn scenario_args(scenario: &str) -> [&str; 5] {
+    [
+        scenario,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]
+}
+
 /// Run the ignored test `scenario` of this test binary as PID 1 of a fresh PID namespace
 /// (`unshare --pid --fork --mount-proc`, which needs root), require that it passed, and return
 /// what it printed.
@@ -168,13 +189,7 @@ pub fn run_in_pid_namespace(scenario: &str) -> String {
     let out = Command::new("unshare")
         .args(["--pid", "--fork", "--mount-proc"])
         .arg(std::env::current_exe().unwrap())
-        .args([
-            scenario,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(scenario_args(scenario))
         .output()
         .expect("run unshare");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -251,13 +266,7 @@ pub fn forbid_syscall(nr: libc::c_long) {
 /// `expect`, and return what it printed.
 pub fn run_ignored_scenario(scenario: &str, expect: &str) -> String {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            scenario,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(scenario_args(scenario))
         .output()
         .expect("run the scenario");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();

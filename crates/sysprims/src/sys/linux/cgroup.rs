@@ -470,15 +470,14 @@ fn creator_of(name: &OsStr) -> Option<u32> {
 }
 
 fn creator_alive(pid: u32) -> bool {
-    let Ok(raw) = i32::try_from(pid) else {
+    let Ok(pid) = crate::pid::Pid::new(pid) else {
         return false;
     };
-    if raw <= 0 {
-        return false;
+    // A probe says the PID is there (EPERM too: someone else's process).
+    match super::signal::kill(pid, crate::signal::Signal::PROBE) {
+        Ok(()) => true,
+        Err(e) => e.code() == crate::ErrorCode::PermissionDenied,
     }
-    // SAFETY: kill with a positive PID and signal 0 sends nothing and touches no memory.
-    let rc = unsafe { libc::kill(raw, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 #[cfg(test)]

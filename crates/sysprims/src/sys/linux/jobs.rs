@@ -414,11 +414,10 @@ fn signal_members(
     Ok(())
 }
 
-/// End the job in cgroup `dir` whose top is `pid`: `config.signal` to every member, the grace
+/// End the job in cgroup `dir`: `config.signal` to every member, the grace
 /// period, then `cgroup.kill` (or `config.kill_signal` to every member), then remove the
 /// cgroup once empty.
 pub(crate) fn terminate_cgroup(
-    pid: Pid,
     dir: &Path,
     config: &TerminateTreeConfig,
     mut result: TerminateTreeResult,
@@ -431,7 +430,6 @@ pub(crate) fn terminate_cgroup(
             e.raw_os_error().unwrap_or(libc::EIO),
         )
     };
-    let _ = pid;
     let mut seen = HashSet::new();
     if config.signal == Signal::KILL {
         for p in cgroup::procs(dir).map_err(io)? {
