@@ -15,6 +15,7 @@ mod ports;
 mod pstat;
 mod spawn;
 mod terminate_tree;
+mod timeout;
 mod wait;
 
 use std::io::{self, IsTerminal, Write};
@@ -37,6 +38,7 @@ Examples:
   sysprims wait 1234 --timeout 30s        wait (at most 30s) for PID 1234 to end
   sysprims terminate-tree 1234            SIGTERM to PID 1234 and all it started, then SIGKILL
   sysprims kill-descendants 1234 --yes    SIGTERM to what PID 1234 started, not to 1234
+  sysprims timeout 10 make test           GNU timeout, but the whole tree dies on a timeout
 
 Exit codes: 0 success, 1 failure (e.g. no such process), 2 usage error. Each command's
 --help gives its own.";
@@ -60,6 +62,14 @@ enum Command {
     Wait(wait::WaitArgs),
     TerminateTree(terminate_tree::TerminateTreeArgs),
     KillDescendants(kill_descendants::KillDescendantsArgs),
+    /// Run a command with a time limit: GNU timeout's options and exit statuses, and the
+    /// whole tree dies on a timeout (`sysprims timeout --help`).
+    #[command(disable_help_flag = true)]
+    Timeout {
+        /// [OPTION] DURATION COMMAND [ARG]...
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 /// Why a command did not succeed.
@@ -97,6 +107,13 @@ pub fn stderr_is_terminal() -> bool {
 }
 
 fn main() -> ExitCode {
+    // `timeout` parses its own arguments, as GNU's getopt would, and is on the fast path: no
+    // clap, no output buffer.
+    let mut raw = std::env::args_os();
+    if raw.nth(1).is_some_and(|a| a == "timeout") {
+        let args: Vec<_> = raw.collect();
+        return ExitCode::from(timeout::main(&args).clamp(0, 255) as u8);
+    }
     let cli = Cli::parse_from(kill::rewrite_signal_shorthand(
         std::env::args_os().collect(),
     ));
@@ -112,6 +129,10 @@ fn main() -> ExitCode {
         Command::Wait(a) => wait::run(a, &mut out),
         Command::TerminateTree(a) => terminate_tree::run(a, &mut out),
         Command::KillDescendants(a) => kill_descendants::run(a, &mut out),
+        Command::Timeout { args } => {
+            drop(out);
+            return ExitCode::from(timeout::main(&args).clamp(0, 255) as u8);
+        }
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::Io));
     match result {

@@ -50,7 +50,7 @@ impl std::fmt::Debug for Job {
     }
 }
 
-fn validate(config: &SpawnInGroupConfig) -> Result<()> {
+pub(crate) fn validate(config: &SpawnInGroupConfig) -> Result<()> {
     let Some(program) = config.argv.first() else {
         return Err(SysprimsError::invalid(
             "argv",
@@ -84,7 +84,7 @@ impl Job {
     /// As [`spawn_in_group`](crate::spawn_in_group).
     pub fn spawn(config: &SpawnInGroupConfig) -> Result<Job> {
         validate(config)?;
-        let started = sys::start(config)?;
+        let started = sys::start(config, true)?;
         let handle = ProcessHandle::from_sys(started.handle);
         let pid = handle.pid().get();
         let mut job = Job {

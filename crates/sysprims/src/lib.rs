@@ -49,6 +49,7 @@ pub mod schema;
 pub mod signal;
 pub mod spawn;
 mod sys;
+pub mod timeout;
 pub mod tree;
 pub mod wait;
 
@@ -77,6 +78,10 @@ pub use signal::{
 pub use spawn::{
     Containment, ContainmentKind, SPAWN_IN_GROUP_RESULT_SCHEMA_ID, SpawnInGroupConfig,
     SpawnInGroupResult, StdioConfig, TreeKillReliability, spawn_in_group,
+};
+pub use timeout::{
+    CommandStatus, RunDetails, TIMEOUT_REPORT_SCHEMA_ID, TimeoutConfig, TimeoutControl,
+    TimeoutEvent, TimeoutOutcome, TimeoutReport, run_with_timeout, run_with_timeout_controlled,
 };
 pub use tree::{
     KillDescendantsOptions, TERMINATE_TREE_RESULT_SCHEMA_ID, TerminateTreeConfig,

@@ -13,6 +13,8 @@ pub(crate) use linux::process;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::signal;
 #[cfg(target_os = "linux")]
+pub(crate) use linux::timeout;
+#[cfg(target_os = "linux")]
 pub(crate) use linux::wait;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{fds, sockets as ports};
@@ -25,6 +27,8 @@ pub(crate) use unsupported::jobs;
 pub(crate) use unsupported::process;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::signal;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::timeout;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::wait;
 #[cfg(not(target_os = "linux"))]

@@ -230,7 +230,7 @@ pub(crate) mod jobs {
         pub warnings: Vec<String>,
     }
 
-    pub(crate) fn start(_config: &SpawnInGroupConfig) -> Result<Started> {
+    pub(crate) fn start(_config: &SpawnInGroupConfig, _new_process_group: bool) -> Result<Started> {
         Err(SysprimsError::NotSupported {
             feature: "spawn_in_group",
             reason: format!("not implemented on {} yet", std::env::consts::OS),
@@ -264,6 +264,40 @@ pub(crate) mod jobs {
     ) -> Result<TerminateTreeResult> {
         Err(SysprimsError::NotSupported {
             feature: "cgroup containment",
+            reason: format!("not implemented on {} yet", std::env::consts::OS),
+        })
+    }
+}
+
+/// Running under a deadline: not implemented on this platform yet.
+pub(crate) mod timeout {
+    use std::time::Duration;
+
+    use crate::error::{Result, SysprimsError};
+    use crate::spawn::SpawnInGroupConfig;
+    use crate::timeout::{TimeoutConfig, TimeoutControl, TimeoutOutcome};
+
+    /// Wakes a run from another thread (nothing to wake here).
+    pub(crate) struct Waker;
+
+    impl Waker {
+        pub(crate) fn new() -> Result<Waker> {
+            Ok(Waker)
+        }
+
+        pub(crate) fn wake(&self) {}
+
+        pub(crate) fn drain(&self) {}
+    }
+
+    pub(crate) fn run(
+        _spawn: &SpawnInGroupConfig,
+        _timeout: Duration,
+        _config: &TimeoutConfig,
+        _control: Option<&TimeoutControl>,
+    ) -> Result<TimeoutOutcome> {
+        Err(SysprimsError::NotSupported {
+            feature: "run_with_timeout",
             reason: format!("not implemented on {} yet", std::env::consts::OS),
         })
     }

@@ -90,7 +90,7 @@ fn open_stdio(program: &str, index: usize, config: &StdioConfig) -> Result<Optio
 }
 
 /// Build the child's plan: C strings, the environment, the `PATH` candidates, stdio.
-fn plan(config: &SpawnInGroupConfig) -> Result<Plan> {
+fn plan(config: &SpawnInGroupConfig, new_process_group: bool) -> Result<Plan> {
     let program = config.argv[0].as_str();
     let argv = config
         .argv
@@ -158,6 +158,7 @@ fn plan(config: &SpawnInGroupConfig) -> Result<Plan> {
             open_stdio(program, 2, &config.stderr)?,
         ],
         kill_on_parent_death: config.kill_on_parent_death,
+        new_process_group,
     })
 }
 
@@ -226,9 +227,10 @@ fn maybe_sweep(parent: &Path) {
     }
 }
 
-/// Start the job `config` describes (already validated).
-pub(crate) fn start(config: &SpawnInGroupConfig) -> Result<Started> {
-    let plan = plan(config)?;
+/// Start the job `config` describes (already validated), in a process group of its own
+/// unless `new_process_group` is false (then in the caller's).
+pub(crate) fn start(config: &SpawnInGroupConfig, new_process_group: bool) -> Result<Started> {
+    let plan = plan(config, new_process_group)?;
     let mut warnings = Vec::new();
     let mut job_cgroup = match config.containment {
         Containment::ProcessGroup => {
@@ -367,7 +369,7 @@ impl Drop for Frozen<'_> {
 
 /// Send `signal` to every process in the cgroup `dir`, frozen while listed and signalled so
 /// that none can fork past the listing. Adds each PID signalled to `seen`.
-fn signal_members(
+pub(crate) fn signal_members(
     dir: &Path,
     signal: Signal,
     seen: &mut HashSet<u32>,

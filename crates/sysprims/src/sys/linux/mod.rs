@@ -10,6 +10,7 @@ pub(crate) mod signal;
 pub(crate) mod sock_diag;
 pub(crate) mod sockets;
 pub(crate) mod spawn;
+pub(crate) mod timeout;
 pub(crate) mod users;
 pub(crate) mod wait;
 

@@ -87,6 +87,8 @@ pub(crate) struct Plan {
     pub stdio: [Option<OwnedFd>; 3],
     /// `PR_SET_PDEATHSIG(SIGKILL)`.
     pub kill_on_parent_death: bool,
+    /// `setpgid(0, 0)`: a process group of its own (otherwise the parent's).
+    pub new_process_group: bool,
 }
 
 /// A started child.
@@ -118,6 +120,7 @@ struct ChildArgs {
     cwd: *const c_char,
     stdio: [RawFd; 3],
     kill_on_parent_death: bool,
+    new_process_group: bool,
     parent: libc::pid_t,
     /// `cgroup.procs` of the job's cgroup, for the fork fallback; -1 otherwise.
     cgroup_procs: RawFd,
@@ -174,7 +177,7 @@ extern "C" fn child_main(arg: *mut c_void) -> ! {
                 libc::sigaction(sig, &dfl, std::ptr::null_mut());
             }
         }
-        if libc::setpgid(0, 0) != 0 {
+        if a.new_process_group && libc::setpgid(0, 0) != 0 {
             fail(Stage::ProcessGroup, errno());
         }
         if a.kill_on_parent_death {
@@ -262,6 +265,7 @@ pub(crate) fn spawn(plan: &Plan, cgroup: Option<&JobCgroup>) -> Result<Spawned, 
         cwd: plan.cwd.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
         stdio: [0, 1, 2].map(|i| plan.stdio[i].as_ref().map_or(-1, |fd| fd.as_raw_fd())),
         kill_on_parent_death: plan.kill_on_parent_death,
+        new_process_group: plan.new_process_group,
         parent: std::process::id() as libc::pid_t,
         cgroup_procs: -1,
         report: -1,
