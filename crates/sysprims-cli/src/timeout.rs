@@ -236,7 +236,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let invalid = || format!("invalid time interval {}", quote(text));
     let (value, used) = strtod_prefix(text).ok_or_else(invalid)?;
     // NaN fails this comparison, as in GNU.
-    if !(value >= 0.0) {
+    if value.is_nan() || value < 0.0 {
         return Err(invalid());
     }
     let suffix = &text[used..];
