@@ -81,7 +81,8 @@ pub use spawn::{
 };
 pub use timeout::{
     CommandStatus, RunDetails, TIMEOUT_REPORT_SCHEMA_ID, TimeoutConfig, TimeoutControl,
-    TimeoutEvent, TimeoutOutcome, TimeoutReport, run_with_timeout, run_with_timeout_controlled,
+    TimeoutEvent, TimeoutOutcome, TimeoutReport, TimeoutRequest, run_with_timeout,
+    run_with_timeout_controlled,
 };
 pub use tree::{
     KillDescendantsOptions, TERMINATE_TREE_RESULT_SCHEMA_ID, TerminateTreeConfig,

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::signal::{KILL_REPORT_SCHEMA_ID, KillReport};
 use crate::spawn::{SPAWN_IN_GROUP_RESULT_SCHEMA_ID, SpawnInGroupConfig, SpawnInGroupResult};
+use crate::timeout::{TIMEOUT_REPORT_SCHEMA_ID, TimeoutConfig, TimeoutReport, TimeoutRequest};
 use crate::tree::{
     KillDescendantsOptions, TERMINATE_TREE_RESULT_SCHEMA_ID, TerminateTreeConfig,
     TerminateTreeResult,
@@ -134,6 +135,21 @@ pub fn all() -> Vec<SchemaDocument> {
             "kill-descendants-options.v1.schema.json",
             &format!("{SCHEMA_BASE}kill-descendants-options/v1.json"),
             false,
+        ),
+        generate::<TimeoutConfig>(
+            "timeout-config.v1.schema.json",
+            &format!("{SCHEMA_BASE}timeout-config/v1.json"),
+            false,
+        ),
+        generate::<TimeoutRequest>(
+            "timeout-request.v1.schema.json",
+            &format!("{SCHEMA_BASE}timeout-request/v1.json"),
+            false,
+        ),
+        generate::<TimeoutReport>(
+            "timeout-report.v1.schema.json",
+            TIMEOUT_REPORT_SCHEMA_ID,
+            true,
         ),
     ]
 }

@@ -276,6 +276,55 @@ impl TimeoutReport {
     }
 }
 
+/// A whole [`run_with_timeout`] call as one JSON document, for the C ABI and other callers
+/// that speak JSON.
+///
+/// ```
+/// use sysprims::TimeoutRequest;
+///
+/// let request: TimeoutRequest = serde_json::from_str(
+///     r#"{"argv": ["make", "test"], "timeout_ms": 600000, "config": {"kill_after_ms": 5000}}"#,
+/// )
+/// .unwrap();
+/// assert_eq!(request.config.kill_after_ms, Some(5000));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutRequest {
+    /// The command and its arguments.
+    pub argv: Vec<String>,
+    /// The deadline in milliseconds; 0 means none.
+    pub timeout_ms: u64,
+    /// How to run and end it.
+    #[serde(default)]
+    pub config: TimeoutConfig,
+}
+
+impl TimeoutRequest {
+    /// Run the request ([`run_with_timeout`]) and report on it ([`TimeoutReport`]).
+    ///
+    /// # Errors
+    /// As [`run_with_timeout`]; an empty `argv` is
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument).
+    pub fn run(&self, control: Option<&TimeoutControl>) -> Result<TimeoutReport> {
+        let Some((command, args)) = self.argv.split_first() else {
+            return Err(crate::SysprimsError::invalid(
+                "argv",
+                "[]",
+                "is empty: it must name the program to run",
+            ));
+        };
+        let timeout = Duration::from_millis(self.timeout_ms);
+        let outcome = run_inner(command, args, timeout, &self.config, control)?;
+        Ok(TimeoutReport::new(
+            self.argv.clone(),
+            timeout,
+            &self.config,
+            outcome,
+        ))
+    }
+}
+
 /// What [`TimeoutControl`] asks of a running command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Request {

@@ -2,9 +2,14 @@
 //! gates and children that are always cleaned up.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -112,4 +117,255 @@ impl Drop for Kid {
         }
         let _ = self.0.wait();
     }
+}
+
+/// How long any one wait in these tests may take before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------------
+// Markers, scratch directories, readiness FIFOs, pidfds.
+
+/// A test's unique marker, and the cleanup of everything that carries it.
+pub struct Marked {
+    pub marker: String,
+    pub dir: PathBuf,
+    pub cgroups: Vec<PathBuf>,
+}
+
+impl Marked {
+    pub fn new(test: &str) -> Marked {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let marker = format!(
+            "sysprims-test-{test}-{}-{}-{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let dir = std::env::temp_dir().join(&marker);
+        std::fs::create_dir_all(&dir).unwrap();
+        Marked {
+            marker,
+            dir,
+            cgroups: Vec::new(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The PID of a `spawn --json` result; its cgroup, if any, is removed on drop. (A job
+    /// that ends by itself leaves its empty cgroup behind unless something waits for it.)
+    pub fn spawned(&mut self, doc: &Value) -> u32 {
+        if let Some(cgroup) = doc["cgroup"].as_str() {
+            self.cgroups.push(PathBuf::from(cgroup));
+        }
+        doc["pid"].as_u64().expect("a PID") as u32
+    }
+
+    /// Live (non-zombie) processes whose command line contains the marker.
+    pub fn pids(&self) -> BTreeSet<u32> {
+        marked_pids(&self.marker)
+    }
+
+    /// A bash script that reports on `fifo` and then becomes a `sleep` whose argv[0] is the
+    /// marker: `bash LEAF MARKER FIFO [ignore-term]`.
+    pub fn leaf(&self) -> PathBuf {
+        let leaf = self.path("leaf.sh");
+        if !leaf.exists() {
+            std::fs::write(
+                &leaf,
+                "[ \"$3\" = ignore-term ] && trap '' TERM\n\
+                 echo up > \"$2\"\n\
+                 exec -a \"$1\" sleep 1000\n",
+            )
+            .unwrap();
+        }
+        leaf
+    }
+}
+
+impl Drop for Marked {
+    fn drop(&mut self) {
+        // Whatever is left, by PID: a few rounds, for a process forked while we kill.
+        for _ in 0..20 {
+            let pids = self.pids();
+            if pids.is_empty() {
+                break;
+            }
+            for pid in pids {
+                // SAFETY: kill of a PID found alive a moment ago carrying this test's marker.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
+            for pid in self.pids() {
+                wait_gone(pid, Duration::from_secs(2));
+            }
+        }
+        for cgroup in &self.cgroups {
+            if cgroup.exists() {
+                let _ = std::fs::write(cgroup.join("cgroup.kill"), "1");
+                let members = std::fs::read_to_string(cgroup.join("cgroup.procs"));
+                for pid in members.unwrap_or_default().lines() {
+                    if let Ok(pid) = pid.trim().parse() {
+                        wait_gone(pid, Duration::from_secs(2));
+                    }
+                }
+                let _ = std::fs::remove_dir(cgroup);
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Live processes whose `/proc/PID/cmdline` contains `marker` (zombies have an empty one).
+pub fn marked_pids(marker: &str) -> BTreeSet<u32> {
+    let needle = marker.as_bytes();
+    let mut found = BTreeSet::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
+            && cmdline.windows(needle.len()).any(|w| w == needle)
+        {
+            found.insert(pid);
+        }
+    }
+    found
+}
+
+/// A FIFO processes write `up` lines to, read on a thread so a test can give up in time.
+pub struct Fifo {
+    path: PathBuf,
+    pub lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Fifo {
+    pub fn new(path: PathBuf) -> Fifo {
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo with a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+        // Read and write: the open does not wait for a writer, and the reader never sees
+        // end-of-file between two writers.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(file).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Fifo { path, lines }
+    }
+
+    /// Wait for `n` lines.
+    pub fn expect(&self, n: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        for i in 0..n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            self.lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("only {i} of {n} processes reported"));
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+}
+
+/// Wait until `pid` has exited (a zombie counts), through a pidfd. False on timeout.
+pub fn wait_gone(pid: u32, timeout: Duration) -> bool {
+    // SAFETY: pidfd_open has no memory arguments.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        return true; // ESRCH: gone already
+    }
+    // SAFETY: a new fd we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, left.as_millis() as i32) };
+        if r > 0 {
+            return true;
+        }
+        if r == 0 {
+            return false;
+        }
+    }
+}
+
+/// A child of this test in its own process group, its stdin and stdout piped, running
+/// `sh -c SCRIPT MARKER` with `env`.
+pub fn bash_tree(script: &str, marked: &Marked, env: &[(&str, &str)]) -> Kid {
+    Kid::adopt(
+        Command::new("sh")
+            .args(["-c", script, &marked.marker])
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    )
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Whether this process can make a child cgroup in its own cgroup v2 (root, a cgroup2 mount,
+/// a writable directory): what `spawn --containment cgroup` needs. Found from mountinfo and
+/// `/proc/self/cgroup`, never assuming /sys/fs/cgroup.
+pub fn cgroup_writable() -> bool {
+    if !is_root() {
+        return false;
+    }
+    let Ok(mountinfo) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    let Some(mount) = mountinfo.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        (right.split_whitespace().next() == Some("cgroup2"))
+            .then(|| left.split_whitespace().nth(4).map(str::to_string))?
+    }) else {
+        return false;
+    };
+    let Some(own) = std::fs::read_to_string("/proc/self/cgroup")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("0::").map(str::to_string))
+        })
+    else {
+        return false;
+    };
+    let probe = Path::new(&mount)
+        .join(own.trim_start_matches('/'))
+        .join(format!("sysprims-test-probe-{}", std::process::id()));
+    let ok = std::fs::create_dir(&probe).is_ok();
+    let _ = std::fs::remove_dir(&probe);
+    ok
 }
