@@ -4,32 +4,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::require;
+use common::{Reports, cgroup_writable, new_marker, require, sh};
 use sysprims::{
     Containment, ContainmentKind, ErrorCode, Job, SpawnInGroupConfig, StdioConfig,
     TerminateTreeConfig, TreeKillReliability, spawn_in_group, wait_pid,
 };
-
-/// A number no other process on the machine has in its command line.
-fn new_marker() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "7{}{:09}{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 /// Ends, on drop, every process carrying the marker and the job's cgroup: nothing a test
 /// starts outlives it, even when an assertion fails first.
@@ -59,78 +41,6 @@ fn marked_job(marker: &str, config: SpawnInGroupConfig) -> (Job, Cleanup) {
         cgroup: job.cgroup().map(Path::to_path_buf),
     };
     (job, cleanup)
-}
-
-/// A pipe whose write end a job gets as stdout (through `/proc/self/fd/N`), so the test can
-/// read what the job's processes report and block on it.
-struct Reports {
-    lines: BufReader<std::fs::File>,
-    write: Option<OwnedFd>,
-}
-
-impl Reports {
-    fn new() -> Reports {
-        let mut fds = [0; 2];
-        // SAFETY: pipe2 fills two fds we then own.
-        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        Reports {
-            lines: BufReader::new(std::fs::File::from(read)),
-            write: Some(write),
-        }
-    }
-
-    fn stdio(&self) -> StdioConfig {
-        let fd = self.write.as_ref().unwrap().as_raw_fd();
-        StdioConfig::File {
-            path: format!("/proc/self/fd/{fd}").into(),
-            append: true,
-        }
-    }
-
-    /// Once the job has its copy, drop ours, so end of file means every job process closed it.
-    fn close_ours(&mut self) {
-        self.write = None;
-    }
-
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        assert!(
-            self.lines.read_line(&mut line).unwrap() > 0,
-            "the job closed its stdout before reporting"
-        );
-        line.trim_end().to_string()
-    }
-
-    fn rest(&mut self) -> String {
-        let mut rest = String::new();
-        self.lines.read_to_string(&mut rest).unwrap();
-        rest
-    }
-}
-
-fn cgroup_writable() -> bool {
-    match Job::spawn(&SpawnInGroupConfig {
-        argv: vec!["true".into()],
-        containment: Containment::Cgroup,
-        ..Default::default()
-    }) {
-        Ok(mut job) => {
-            job.wait(None).unwrap();
-            true
-        }
-        Err(_) => false,
-    }
-}
-
-fn sh(script: &str, marker: &str) -> Vec<String> {
-    vec![
-        "sh".into(),
-        "-c".into(),
-        script.into(),
-        format!("sh-{marker}"),
-        marker.into(),
-    ]
 }
 
 /// Our job cgroups (by name) under the cgroup2 mount's top, for leak checks.

@@ -1,7 +1,8 @@
 //! Test support: children that are always cleaned up, event-based waits, capability gates.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
@@ -360,4 +361,91 @@ impl Drop for MarkerGuard {
     fn drop(&mut self) {
         kill_marked(&self.0);
     }
+}
+
+/// A number no other process on the machine has in its command line.
+pub fn new_marker() -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "7{}{:09}{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// A pipe whose write end a job gets as stdout (through `/proc/self/fd/N`), so the test can
+/// read what the job's processes report and block on it.
+pub struct Reports {
+    lines: BufReader<std::fs::File>,
+    write: Option<OwnedFd>,
+}
+
+impl Reports {
+    pub fn new() -> Reports {
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills two fds we then own.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        Reports {
+            lines: BufReader::new(std::fs::File::from(read)),
+            write: Some(write),
+        }
+    }
+
+    pub fn stdio(&self) -> sysprims::StdioConfig {
+        let fd = self.write.as_ref().unwrap().as_raw_fd();
+        sysprims::StdioConfig::File {
+            path: format!("/proc/self/fd/{fd}").into(),
+            append: true,
+        }
+    }
+
+    /// Once the job has its copy, drop ours, so end of file means every job process closed it.
+    pub fn close_ours(&mut self) {
+        self.write = None;
+    }
+
+    pub fn line(&mut self) -> String {
+        let mut line = String::new();
+        assert!(
+            self.lines.read_line(&mut line).unwrap() > 0,
+            "the job closed its stdout before reporting"
+        );
+        line.trim_end().to_string()
+    }
+
+    pub fn rest(&mut self) -> String {
+        let mut rest = String::new();
+        self.lines.read_to_string(&mut rest).unwrap();
+        rest
+    }
+}
+
+pub fn cgroup_writable() -> bool {
+    match sysprims::Job::spawn(&sysprims::SpawnInGroupConfig {
+        argv: vec!["true".into()],
+        containment: sysprims::Containment::Cgroup,
+        ..Default::default()
+    }) {
+        Ok(mut job) => {
+            job.wait(None).unwrap();
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+pub fn sh(script: &str, marker: &str) -> Vec<String> {
+    vec![
+        "sh".into(),
+        "-c".into(),
+        script.into(),
+        format!("sh-{marker}"),
+        marker.into(),
+    ]
 }
