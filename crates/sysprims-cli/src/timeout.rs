@@ -526,54 +526,51 @@ pub fn main(args: &[OsString]) -> i32 {
         let _ = rustix::process::setpgid(None, None);
     }
 
-    let verbose = options.verbose;
-    let shown = quote(&name);
-    let control = match TimeoutControl::new() {
-        Ok(c) => c.with_observer(move |event| {
-            if !verbose {
-                return;
-            }
-            match event {
-                TimeoutEvent::Signalling { signal } => {
-                    say(format_args!(
-                        "sending signal {} to command {shown}",
-                        gnu_name(*signal)
-                    ));
-                }
-                TimeoutEvent::EndingLeftovers { signal, count } => {
-                    say(format_args!(
-                        "sending signal {} to {count} process(es) command {shown} left running",
-                        gnu_name(*signal)
-                    ));
-                }
-                _ => {}
-            }
-        }),
-        Err(e) => {
-            say(format_args!("{e}"));
-            return EXIT_CANCELED;
-        }
-    };
+    // The handlers are installed now, before the command starts, so no signal is missed;
+    // the thread that passes them on starts once the command has (off the critical path of
+    // a short command: the command is running meanwhile).
     let mut handled: Vec<i32> = FORWARDED.to_vec();
     let n = signal.number();
     if n != 0 && !handled.contains(&n) && !signal_hook::consts::FORBIDDEN.contains(&n) {
         handled.push(n);
     }
-    match signal_hook::iterator::Signals::new(&handled) {
-        Ok(mut signals) => {
-            let remote = control.clone();
-            std::thread::spawn(move || {
-                for sig in signals.forever() {
-                    if sig == signal_hook::consts::SIGALRM {
-                        remote.expire();
-                    } else if let Ok(s) = Signal::new(sig) {
-                        remote.forward(s);
-                    }
-                }
-            });
+    let signals = match signal_hook::iterator::Signals::new(&handled) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            say(format_args!("warning: cannot handle signals: {e}"));
+            None
         }
-        Err(e) => say(format_args!("warning: cannot handle signals: {e}")),
-    }
+    };
+    let control = match TimeoutControl::new() {
+        Ok(c) => c,
+        Err(e) => {
+            say(format_args!("{e}"));
+            return EXIT_CANCELED;
+        }
+    };
+    let starter = std::sync::Mutex::new(signals.map(|signals| (signals, control.clone())));
+    let verbose = options.verbose;
+    let shown = quote(&name);
+    let control = control.with_observer(move |event| match event {
+        TimeoutEvent::Started { .. } => {
+            if let Some((signals, remote)) = starter.lock().ok().and_then(|mut s| s.take()) {
+                std::thread::spawn(move || forward_signals(signals, remote));
+            }
+        }
+        TimeoutEvent::Signalling { signal } if verbose => {
+            say(format_args!(
+                "sending signal {} to command {shown}",
+                gnu_name(*signal)
+            ));
+        }
+        TimeoutEvent::EndingLeftovers { signal, count } if verbose => {
+            say(format_args!(
+                "sending signal {} to {count} process(es) command {shown} left running",
+                gnu_name(*signal)
+            ));
+        }
+        _ => {}
+    });
 
     let config = TimeoutConfig {
         signal,
@@ -608,6 +605,17 @@ pub fn main(args: &[OsString]) -> i32 {
         }
     }
     finish(&outcome, &options, signal)
+}
+
+/// Pass the signals timeout receives on to the job; ALRM makes the deadline pass now.
+fn forward_signals(mut signals: signal_hook::iterator::Signals, control: TimeoutControl) {
+    for sig in signals.forever() {
+        if sig == signal_hook::consts::SIGALRM {
+            control.expire();
+        } else if let Ok(s) = Signal::new(sig) {
+            control.forward(s);
+        }
+    }
 }
 
 /// Exit as GNU `timeout` would.

@@ -84,7 +84,7 @@ impl Job {
     /// As [`spawn_in_group`](crate::spawn_in_group).
     pub fn spawn(config: &SpawnInGroupConfig) -> Result<Job> {
         validate(config)?;
-        let started = sys::start(config, true)?;
+        let started = sys::start(config, true, true)?;
         let handle = ProcessHandle::from_sys(started.handle);
         let pid = handle.pid().get();
         let mut job = Job {

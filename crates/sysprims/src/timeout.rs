@@ -336,6 +336,11 @@ pub(crate) enum Request {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimeoutEvent {
+    /// The command has started, as `pid`.
+    Started {
+        /// Its PID.
+        pid: u32,
+    },
     /// `signal` is about to be sent to the job (at the deadline, at the `kill_after`
     /// escalation, or passed on by [`TimeoutControl::forward`]).
     Signalling {

@@ -230,7 +230,11 @@ pub(crate) mod jobs {
         pub warnings: Vec<String>,
     }
 
-    pub(crate) fn start(_config: &SpawnInGroupConfig, _new_process_group: bool) -> Result<Started> {
+    pub(crate) fn start(
+        _config: &SpawnInGroupConfig,
+        _new_process_group: bool,
+        _sweep: bool,
+    ) -> Result<Started> {
         Err(SysprimsError::NotSupported {
             feature: "spawn_in_group",
             reason: format!("not implemented on {} yet", std::env::consts::OS),

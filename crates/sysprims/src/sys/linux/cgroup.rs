@@ -394,6 +394,16 @@ pub(crate) fn wait_events(
 }
 
 /// Every process in the cgroup and in the cgroups below it.
+/// Whether any process is left in the cgroup `dir` or below it (`populated` in
+/// `cgroup.events`; zombies do not count). A missing cgroup is empty.
+pub(crate) fn is_populated(dir: &Path) -> io::Result<bool> {
+    match fs::read_to_string(dir.join("cgroup.events")) {
+        Ok(text) => Ok(parse_events(&text).populated),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 pub(crate) fn procs(dir: &Path) -> io::Result<Vec<u32>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -430,6 +440,12 @@ fn subdirectories(dir: &Path) -> Vec<PathBuf> {
 /// Remove a cgroup and the cgroups below it, deepest first. Fails (`EBUSY`) while any is
 /// populated; a cgroup already gone is not an error.
 pub(crate) fn remove_tree(dir: &Path) -> io::Result<()> {
+    // Most job cgroups have no children: one rmdir, no directory listing.
+    match fs::remove_dir(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(_) => {}
+    }
     for sub in subdirectories(dir) {
         remove_tree(&sub)?;
     }

@@ -212,7 +212,7 @@ fn degraded(reason: &str) -> String {
 static LAST_SWEEP_MS: AtomicU64 = AtomicU64::new(0);
 const SWEEP_EVERY_MS: u64 = 10_000;
 
-fn maybe_sweep(parent: &Path) {
+pub(crate) fn maybe_sweep(parent: &Path) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -228,8 +228,13 @@ fn maybe_sweep(parent: &Path) {
 }
 
 /// Start the job `config` describes (already validated), in a process group of its own
-/// unless `new_process_group` is false (then in the caller's).
-pub(crate) fn start(config: &SpawnInGroupConfig, new_process_group: bool) -> Result<Started> {
+/// unless `new_process_group` is false (then in the caller's). With `sweep`, this may also
+/// remove stale job cgroups beside the new one ([`maybe_sweep`]).
+pub(crate) fn start(
+    config: &SpawnInGroupConfig,
+    new_process_group: bool,
+    sweep: bool,
+) -> Result<Started> {
     let plan = plan(config, new_process_group)?;
     let mut warnings = Vec::new();
     let mut job_cgroup = match config.containment {
@@ -298,7 +303,7 @@ pub(crate) fn start(config: &SpawnInGroupConfig, new_process_group: bool) -> Res
         );
     }
     let cgroup = job_cgroup.map(|cg| {
-        if let Some(parent) = cg.path().parent() {
+        if sweep && let Some(parent) = cg.path().parent() {
             maybe_sweep(parent);
         }
         cg.path().to_path_buf()
