@@ -725,7 +725,7 @@ fn kernel() -> String {
         .unwrap_or_else(|_| "kernel unknown".into())
 }
 
-fn median(v: &mut [Duration]) -> Duration {
+pub(crate) fn median(v: &mut [Duration]) -> Duration {
     v.sort_unstable();
     match v.len() {
         0 => Duration::ZERO,

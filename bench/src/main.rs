@@ -24,6 +24,7 @@ mod jobs;
 mod measure;
 mod net;
 mod signal;
+mod timeout;
 
 use std::ffi::OsString;
 use std::hint::black_box;
@@ -74,6 +75,13 @@ fn main() {
     if args.peek().is_some_and(|a| a == "signal") {
         if let Err(msg) = signal::main(args.skip(1)) {
             eprintln!("sysprims-bench signal: {msg}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.peek().is_some_and(|a| a == "timeout") {
+        if let Err(msg) = timeout::main(args.skip(1)) {
+            eprintln!("sysprims-bench timeout: {msg}");
             std::process::exit(1);
         }
         return;
@@ -152,7 +160,7 @@ fn parse_args(mut args: impl Iterator<Item = OsString>) -> Result<Config, String
 
 /// `sysprims` next to this binary (both are in `target/release`), else the workspace's
 /// `target/release` as seen at compile time.
-fn default_sysprims() -> PathBuf {
+pub(crate) fn default_sysprims() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|exe| Some(exe.parent()?.join("sysprims")))

@@ -27,6 +27,15 @@ use rustix::io::Errno;
 /// Prefix of every job cgroup's directory name.
 pub(crate) const JOB_PREFIX: &str = "sysprims-job-";
 
+/// A small text file of procfs or cgroupfs, read with one large buffer. These report a size
+/// of 0, so `fs::read_to_string` probes with 32-byte reads, doubling: eight reads of
+/// mountinfo, each regenerating it in the kernel.
+fn read_proc_text(path: &Path) -> io::Result<String> {
+    let mut text = String::with_capacity(16 * 1024);
+    File::open(path)?.read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// Why no cgroup could be made for a job.
 #[derive(Clone, Debug)]
 pub(crate) struct Unavailable {
@@ -106,7 +115,7 @@ fn mount() -> Result<&'static Mount, Unavailable> {
     static MOUNT: OnceLock<Option<Mount>> = OnceLock::new();
     MOUNT
         .get_or_init(|| {
-            fs::read_to_string("/proc/self/mountinfo")
+            read_proc_text(Path::new("/proc/self/mountinfo"))
                 .ok()
                 .and_then(|s| find_mount(&s))
         })
@@ -151,7 +160,7 @@ fn directory_of(mount: &Mount, path: &str) -> Option<PathBuf> {
 /// The directory of the caller's own cgroup, where jobs are made unless configured otherwise.
 pub(crate) fn own_directory() -> Result<PathBuf, Unavailable> {
     let mount = mount()?;
-    let text = fs::read_to_string("/proc/self/cgroup").map_err(|e| {
+    let text = read_proc_text(Path::new("/proc/self/cgroup")).map_err(|e| {
         Unavailable::new(
             format!("cannot read /proc/self/cgroup: {e}"),
             e.raw_os_error(),
@@ -296,13 +305,13 @@ pub(crate) fn job_of(cgroup_file: &str) -> Option<(PathBuf, String)> {
 
 /// The cgroup v2 hierarchy path of `pid`, if it can be read.
 pub(crate) fn path_of(pid: u32) -> Option<String> {
-    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let text = read_proc_text(Path::new(&format!("/proc/{pid}/cgroup"))).ok()?;
     v2_path(&text).map(str::to_string)
 }
 
 /// `/proc/<pid>/cgroup`, as text.
 pub(crate) fn cgroup_file_of(pid: u32) -> Option<String> {
-    fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()
+    read_proc_text(Path::new(&format!("/proc/{pid}/cgroup"))).ok()
 }
 
 fn write_file(path: &Path, value: &[u8]) -> io::Result<()> {
@@ -397,7 +406,7 @@ pub(crate) fn wait_events(
 /// Whether any process is left in the cgroup `dir` or below it (`populated` in
 /// `cgroup.events`; zombies do not count). A missing cgroup is empty.
 pub(crate) fn is_populated(dir: &Path) -> io::Result<bool> {
-    match fs::read_to_string(dir.join("cgroup.events")) {
+    match read_proc_text(&dir.join("cgroup.events")) {
         Ok(text) => Ok(parse_events(&text).populated),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
