@@ -166,6 +166,32 @@ pub(crate) mod wait {
     }
 }
 
+/// The cancellation token's backend: a flag. Nothing here blocks, so nothing needs waking.
+pub(crate) mod cancel {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::error::Result;
+
+    #[derive(Debug, Default)]
+    pub(crate) struct CancelFd {
+        triggered: AtomicBool,
+    }
+
+    impl CancelFd {
+        pub(crate) fn new() -> Result<CancelFd> {
+            Ok(CancelFd::default())
+        }
+
+        pub(crate) fn trigger(&self) {
+            self.triggered.store(true, Ordering::SeqCst);
+        }
+
+        pub(crate) fn is_triggered(&self) -> bool {
+            self.triggered.load(Ordering::SeqCst)
+        }
+    }
+}
+
 fn not_here<T>(feature: &'static str) -> crate::error::Result<T> {
     Err(crate::error::SysprimsError::NotSupported {
         feature,

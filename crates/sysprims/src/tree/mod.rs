@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use std::time::Instant;
 
+use crate::cancel::CancelToken;
 use crate::error::{Result, Subject, SysprimsError};
 use crate::pid::{IntoPid, Pid};
 use crate::process::{IdentityCheck, ProcessFilter, ProcessIdentity, ReuseReason};
@@ -139,6 +140,32 @@ pub struct KillDescendantsOptions {
 pub fn terminate_tree(
     pid: impl IntoPid,
     config: &TerminateTreeConfig,
+) -> Result<TerminateTreeResult> {
+    terminate_tree_inner(pid, config, None)
+}
+
+/// [`terminate_tree`] that another thread can hurry with [`CancelToken::cancel`].
+///
+/// Cancelling never leaves a half-terminated tree: a cancel during the grace period
+/// escalates to `config.kill_signal` at once, and a cancel after the kill signal stops the
+/// wait for the kill to take effect (the result then lists the survivors, if the kernel had
+/// not finished yet). In both cases [`CANCELLED_WARNING`](crate::CANCELLED_WARNING) is among
+/// the `warnings`.
+///
+/// # Errors
+/// As [`terminate_tree`].
+pub fn terminate_tree_cancellable(
+    pid: impl IntoPid,
+    config: &TerminateTreeConfig,
+    cancel: &CancelToken,
+) -> Result<TerminateTreeResult> {
+    terminate_tree_inner(pid, config, Some(cancel))
+}
+
+fn terminate_tree_inner(
+    pid: impl IntoPid,
+    config: &TerminateTreeConfig,
+    _cancel: Option<&CancelToken>,
 ) -> Result<TerminateTreeResult> {
     let pid = pid.into_pid()?;
     let options = SignalOptions {
