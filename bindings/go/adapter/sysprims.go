@@ -1,0 +1,141 @@
+package adapter
+
+import (
+	"strconv"
+	"sync"
+
+	"sysprims.dev/sysprims"
+)
+
+// SysprimsAdapter is the production [ProcessAdapter]: every call goes to sysprims. Its zero
+// value is ready to use; use it by pointer, from any number of goroutines.
+//
+// It owns the jobs it spawns: a goroutine per job waits for the job's first process
+// (sysprims.WaitPID, which also removes the job's cgroup once the job is empty) so that no
+// zombie is left, and TerminateTree on such a job
+//   - refuses with ErrNotFound once the job has exited, because its PID may have been reused;
+//   - guards the call with the job's start time (TerminateTreeConfig.RequireStartTimeMS),
+//     unless the caller set a guard;
+//   - returns after the job is reaped.
+//
+// PIDs it did not spawn are passed to sysprims as they are.
+type SysprimsAdapter struct {
+	jobs jobTable[sysprimsJob]
+}
+
+type sysprimsJob struct {
+	identity sysprims.ProcessIdentity
+	done     chan struct{}
+	result   *sysprims.WaitPIDResult
+	err      error
+}
+
+var _ ProcessAdapter = (*SysprimsAdapter)(nil)
+
+// GetProcess is sysprims.ProcessGet.
+func (a *SysprimsAdapter) GetProcess(pid uint32) (*ProcessInfo, error) {
+	return sysprims.ProcessGet(pid)
+}
+
+// SpawnInGroup is sysprims.SpawnInGroup; the adapter then reaps the job when it exits.
+func (a *SysprimsAdapter) SpawnInGroup(config SpawnInGroupConfig) (*SpawnInGroupResult, error) {
+	res, err := sysprims.SpawnInGroup(config)
+	if err != nil {
+		return nil, err
+	}
+	job := &sysprimsJob{identity: res.Identity, done: make(chan struct{})}
+	a.jobs.put(res.PID, job)
+	go func() {
+		job.result, job.err = sysprims.WaitPID(res.PID, sysprims.NoTimeout)
+		close(job.done)
+	}()
+	return res, nil
+}
+
+// TerminateTree is sysprims.TerminateTree, with the guards above for jobs this adapter
+// spawned.
+func (a *SysprimsAdapter) TerminateTree(pid uint32, config TerminateTreeConfig) (*TerminateTreeResult, error) {
+	job := a.jobs.get(pid)
+	if job == nil {
+		return sysprims.TerminateTree(pid, config)
+	}
+	select {
+	case <-job.done:
+		a.jobs.remove(pid, job)
+		return nil, exitedError("TerminateTree", pid)
+	default:
+	}
+	if config.RequireStartTimeMS == nil && config.RequireExePath == nil {
+		config.RequireStartTimeMS = job.identity.StartTimeUnixMS
+	}
+	res, err := sysprims.TerminateTree(pid, config)
+	if err == nil && res.Exited {
+		<-job.done
+		a.jobs.remove(pid, job)
+	}
+	return res, err
+}
+
+// Wait blocks until the job pid (spawned by this adapter) has exited, and returns how it
+// ended. The job is then forgotten. A PID this adapter did not spawn is ErrNotFound.
+func (a *SysprimsAdapter) Wait(pid uint32) (*WaitPIDResult, error) {
+	job := a.jobs.get(pid)
+	if job == nil {
+		return nil, notOursError("Wait", pid)
+	}
+	<-job.done
+	a.jobs.remove(pid, job)
+	return job.result, job.err
+}
+
+// Jobs a TerminateTree has seen exit, and jobs whose Wait has returned, are forgotten; a job
+// that exits on its own is remembered (a small record) until one of those calls.
+
+// owns reports whether pid is a job this adapter spawned and has not forgotten.
+func (a *SysprimsAdapter) owns(pid uint32) bool { return a.jobs.get(pid) != nil }
+
+// jobTable maps PIDs to the jobs an adapter spawned.
+type jobTable[J any] struct {
+	mu   sync.Mutex
+	jobs map[uint32]*J
+}
+
+func (t *jobTable[J]) put(pid uint32, job *J) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.jobs == nil {
+		t.jobs = make(map[uint32]*J)
+	}
+	t.jobs[pid] = job
+}
+
+func (t *jobTable[J]) get(pid uint32) *J {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.jobs[pid]
+}
+
+func (t *jobTable[J]) remove(pid uint32, job *J) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.jobs[pid] == job {
+		delete(t.jobs, pid)
+	}
+}
+
+func exitedError(op string, pid uint32) error {
+	return &sysprims.Error{
+		Code: sysprims.CodeNotFound,
+		Op:   op,
+		Message: "job " + strconv.FormatUint(uint64(pid), 10) + " has already exited and been reaped; " +
+			"its PID may name another process now, so nothing was signalled",
+	}
+}
+
+func notOursError(op string, pid uint32) error {
+	return &sysprims.Error{
+		Code:    sysprims.CodeNotFound,
+		Op:      op,
+		Message: "process " + strconv.FormatUint(uint64(pid), 10) + " was not spawned by this adapter (or was already waited for)",
+	}
+}
