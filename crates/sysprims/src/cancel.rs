@@ -61,7 +61,6 @@ impl CancelToken {
     }
 
     /// The backend object, for the waits that poll it.
-    #[allow(dead_code)]
     pub(crate) fn sys(&self) -> &crate::sys::cancel::CancelFd {
         &self.fd
     }

@@ -84,7 +84,7 @@ pub fn wait_pid_cancellable(
 fn wait_pid_inner(
     pid: impl IntoPid,
     timeout: Option<Duration>,
-    _cancel: Option<&CancelToken>,
+    cancel: Option<&CancelToken>,
 ) -> Result<WaitPidResult> {
     let pid = pid.into_pid()?;
     if pid == Pid::current() {
@@ -96,5 +96,5 @@ fn wait_pid_inner(
     }
     // A deadline too far away to represent is no deadline.
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-    crate::sys::wait::wait_pid(pid, deadline)
+    crate::sys::wait::wait_pid(pid, deadline, cancel.map(CancelToken::sys))
 }

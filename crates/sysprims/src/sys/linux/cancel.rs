@@ -69,3 +69,21 @@ impl AsFd for CancelFd {
         self.fd.as_fd()
     }
 }
+
+/// Whether `cancel` is given and triggered.
+pub(crate) fn triggered(cancel: Option<&CancelFd>) -> bool {
+    cancel.is_some_and(CancelFd::is_triggered)
+}
+
+/// Sleep for `duration`, or less if `cancel` is triggered meanwhile: the back-off of the
+/// loops that run without pidfds, which a cancel must cut short too.
+pub(crate) fn pause(cancel: Option<&CancelFd>, duration: std::time::Duration) {
+    let Some(cancel) = cancel else {
+        std::thread::sleep(duration);
+        return;
+    };
+    let timeout = Timespec::try_from(duration).ok();
+    let mut fds = [PollFd::new(&cancel.fd, PollFlags::IN)];
+    // EINTR (or any error) ends the pause early; every caller re-checks its condition.
+    let _ = rustix::event::poll(&mut fds, timeout.as_ref());
+}
