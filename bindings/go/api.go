@@ -29,8 +29,10 @@ func ProcessGet(pid uint32) (*ProcessInfo, error) {
 	if r.out == nil {
 		return nil, &Error{Code: CodeInternal, Op: op, Message: "the library returned success without a result"}
 	}
-	info := new(ProcessInfo)
-	err := decodeProcessInfo(cBytes(r.out, r.len), info)
+	if testHookJSON != nil {
+		testHookJSON(op, cBytes(r.out, r.len))
+	}
+	info, err := newProcessInfo(cBytes(r.out, r.len))
 	C.sysprims_free_string(r.out)
 	if err != nil {
 		return nil, &Error{Code: CodeInternal, Op: op, Message: "cannot decode the library's result: " + err.Error()}

@@ -48,6 +48,9 @@ func failure(op string, rc C.int32_t, msg *C.char) error {
 	return e
 }
 
+// testHookJSON, when set (by tests only), sees every JSON document the library returns.
+var testHookJSON func(op string, data []byte)
+
 // finish checks r and decodes its JSON into v (when v is not nil), freeing the C string.
 func finish(op string, r C.sp_ret, v any) error {
 	if r.rc != 0 {
@@ -65,6 +68,9 @@ func finish(op string, r C.sp_ret, v any) error {
 	}
 	// json.Unmarshal copies every string it keeps, so the C memory can be freed after.
 	data := unsafe.Slice((*byte)(unsafe.Pointer(r.out)), int(r.len))
+	if testHookJSON != nil {
+		testHookJSON(op, data)
+	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return &Error{Code: CodeInternal, Op: op, Message: "cannot decode the library's result: " + err.Error()}
 	}

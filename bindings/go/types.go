@@ -101,7 +101,7 @@ type GuardedSignalResult struct {
 	Status string `json:"status"`
 	// Warnings, when signalled: set when the kernel has no pidfds and kill(2) was used
 	// after the identity check.
-	Warnings []string `json:"warnings,omitempty"`
+	Warnings []string `json:"warnings"`
 	// Reason is the evidence, when Status is IdentityReused: nothing was sent.
 	Reason *ReuseReason `json:"reason,omitempty"`
 }
