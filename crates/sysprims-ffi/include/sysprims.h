@@ -146,10 +146,10 @@ int32_t sysprims_process_get(uint32_t pid, char **out_json);
 int32_t sysprims_process_list(const char *options_json, char **out_json);
 
 /**
- * A process and its descendants, at most `max_levels` below it (negative: all levels):
- * `*out_json` is a ProcessTree document.
+ * A process and its descendants, at most `max_levels` below it (1: its children only;
+ * negative: all levels): `*out_json` is a ProcessTree document.
  *
- * Errors: InvalidArgument (invalid PID, NULL `out_json`), NotFound.
+ * Errors: InvalidArgument (invalid PID, `max_levels` 0, NULL `out_json`), NotFound.
  *
  * # Safety
  * `out_json` is NULL or valid for writing one pointer.

@@ -190,7 +190,8 @@ pub(crate) unsafe fn read_str<'a>(
     })
 }
 
-/// Parse a JSON argument into `T` (whose serde derive rejects unknown keys).
+/// Parse a JSON object argument into the struct `T` (whose serde derive rejects unknown
+/// keys).
 ///
 /// # Safety
 /// As [`read_str`].
@@ -200,6 +201,32 @@ pub(crate) unsafe fn read_json<T: DeserializeOwned>(
 ) -> sysprims::Result<T> {
     // SAFETY: passed through from the caller's contract.
     let text = unsafe { read_str(what, ptr)? };
+    // serde also reads a struct from a JSON array, field by field in declaration order: a
+    // config written as `[...]` is a mistake, not a positional form to accept.
+    if text.trim_start().starts_with('[') {
+        return Err(SysprimsError::invalid(
+            what,
+            shorten(text),
+            "expected a JSON object, not an array",
+        ));
+    }
+    parse(what, text)
+}
+
+/// Parse a JSON array argument into `T`.
+///
+/// # Safety
+/// As [`read_str`].
+pub(crate) unsafe fn read_json_array<T: DeserializeOwned>(
+    what: &'static str,
+    ptr: *const c_char,
+) -> sysprims::Result<T> {
+    // SAFETY: passed through from the caller's contract.
+    let text = unsafe { read_str(what, ptr)? };
+    parse(what, text)
+}
+
+fn parse<T: DeserializeOwned>(what: &'static str, text: &str) -> sysprims::Result<T> {
     serde_json::from_str(text)
         .map_err(|e| SysprimsError::invalid(what, shorten(text), e.to_string()))
 }
@@ -238,6 +265,25 @@ mod tests {
         let cut = shorten(&long);
         assert_eq!(cut.chars().count(), 203);
         assert!(cut.ends_with("..."));
+    }
+
+    #[test]
+    fn a_panic_becomes_internal_and_the_last_error() {
+        let rc = call("sysprims_test", || panic!("boom {}", 42));
+        assert_eq!(rc, crate::SYSPRIMS_ERR_INTERNAL);
+        assert_eq!(last_error_code(), crate::SYSPRIMS_ERR_INTERNAL);
+        // SAFETY: a fresh string from last_error_message.
+        let message = unsafe { CString::from_raw(last_error_message()) };
+        let message = message.to_str().unwrap();
+        assert!(
+            message.contains("sysprims_test panicked: boom 42"),
+            "{message}"
+        );
+        call_infallible("sysprims_test", || panic!("again"));
+        assert_eq!(last_error_code(), crate::SYSPRIMS_ERR_INTERNAL);
+        assert_eq!(call("sysprims_test", || Ok(())), crate::SYSPRIMS_OK);
+        assert_eq!(last_error_code(), 0);
+        assert!(last_error_json().is_null());
     }
 
     #[test]

@@ -32,7 +32,9 @@ mod boundary;
 use std::ffi::{CStr, c_char};
 use std::time::Duration;
 
-use boundary::{OutJson, call, call_infallible, null_argument, read_json, read_json_or_default};
+use boundary::{
+    OutJson, call, call_infallible, null_argument, read_json, read_json_array, read_json_or_default,
+};
 use sysprims::{
     CancelToken, FdFilter, KillDescendantsOptions, PortFilter, ProcessIdentity, Signal,
     SnapshotOptions, SpawnInGroupConfig, TerminateTreeConfig,
@@ -181,10 +183,10 @@ pub unsafe extern "C" fn sysprims_process_list(
     })
 }
 
-/// A process and its descendants, at most `max_levels` below it (negative: all levels):
-/// `*out_json` is a ProcessTree document.
+/// A process and its descendants, at most `max_levels` below it (1: its children only;
+/// negative: all levels): `*out_json` is a ProcessTree document.
 ///
-/// Errors: InvalidArgument (invalid PID, NULL `out_json`), NotFound.
+/// Errors: InvalidArgument (invalid PID, `max_levels` 0, NULL `out_json`), NotFound.
 ///
 /// # Safety
 /// `out_json` is NULL or valid for writing one pointer.
@@ -272,7 +274,7 @@ pub unsafe extern "C" fn sysprims_signal_batch(
     call("sysprims_signal_batch", || {
         // SAFETY: the caller's contract for out_json and pids_json.
         let out = unsafe { OutJson::new(out_json)? };
-        let pids: Vec<i64> = unsafe { read_json("pids_json", pids_json)? };
+        let pids: Vec<i64> = unsafe { read_json_array("pids_json", pids_json)? };
         let signal = signal_from(signal)?;
         out.write(&sysprims::kill_many(pids, signal)?)
     })
