@@ -1,6 +1,6 @@
 //! # sysprims-ffi
 //!
-//! The C ABI of [sysprims](sysprims): every primitive as an `extern "C"` function that takes
+//! The C ABI of [`sysprims`]: every primitive as an `extern "C"` function that takes
 //! plain numbers and JSON strings and returns an error code, with results as JSON. The header
 //! `include/sysprims.h` is generated from this crate by cbindgen, and a test fails when the
 //! committed header is stale.
