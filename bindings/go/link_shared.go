@@ -15,3 +15,6 @@ package sysprims
 #cgo LDFLAGS: -L${SRCDIR}/../../target/release -lsysprims_ffi -Wl,-rpath,${SRCDIR}/../../target/release
 */
 import "C"
+
+// linkMode says how the library is linked, for the tests.
+const linkMode = "shared"

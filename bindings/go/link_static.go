@@ -11,3 +11,6 @@ package sysprims
 #cgo LDFLAGS: ${SRCDIR}/../../target/release/libsysprims_ffi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 */
 import "C"
+
+// linkMode says how the library is linked, for the tests.
+const linkMode = "static"

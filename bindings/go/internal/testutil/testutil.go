@@ -232,6 +232,17 @@ func Track(t testing.TB, pid int, cgroup string) *Proc {
 	return p
 }
 
+// Hold opens a pidfd for pid without a test (for goroutines that may not call t.Fatal).
+// Destroy the Proc when done.
+func Hold(pid int) (*Proc, error) {
+	fd, _, errno := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
+	if errno != 0 {
+		return nil, fmt.Errorf("pidfd_open(%d): %w", pid, errno)
+	}
+	syscall.CloseOnExec(int(fd))
+	return &Proc{PID: pid, pidfd: int(fd)}, nil
+}
+
 // OpenPidfd holds any process (not necessarily a child) by a pidfd, closed at cleanup.
 func OpenPidfd(t testing.TB, pid int) *Proc {
 	t.Helper()
