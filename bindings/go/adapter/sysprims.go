@@ -1,6 +1,8 @@
 package adapter
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"sync"
 
@@ -11,9 +13,12 @@ import (
 // value is ready to use; use it by pointer, from any number of goroutines.
 //
 // It owns the jobs it spawns: a goroutine per job waits for the job's first process
-// (sysprims.WaitPID, which also removes the job's cgroup once the job is empty) so that no
-// zombie is left, and TerminateTree on such a job
-//   - refuses with ErrNotFound once the job has exited, because its PID may have been reused;
+// (sysprims.WaitPIDContext, which also removes the job's cgroup once the job is empty) so that
+// no zombie is left, and TerminateTree on such a job
+//   - refuses with ErrNotFound once the job has exited and been reaped, because its PID may
+//     have been reused;
+//   - pauses that wait while it runs (the library must not reap and remove the job's cgroup
+//     under a termination in progress), so the PID cannot be reused under it either;
 //   - guards the call with the job's start time (TerminateTreeConfig.RequireStartTimeMS),
 //     unless the caller set a guard;
 //   - returns after the job is reaped.
@@ -24,10 +29,18 @@ type SysprimsAdapter struct {
 }
 
 type sysprimsJob struct {
+	pid      uint32
 	identity sysprims.ProcessIdentity
-	done     chan struct{}
-	result   *sysprims.WaitPIDResult
-	err      error
+
+	// mu is held by TerminateTree for the whole termination; the reaper waits only while it
+	// is not held.
+	mu     sync.Mutex
+	cancel context.CancelFunc // ends the reaper's current wait; nil when it is not waiting
+	paused chan struct{}      // the reaper signals here when a cancelled wait has returned
+
+	done   chan struct{} // closed when the job has been reaped
+	result *sysprims.WaitPIDResult
+	err    error
 }
 
 var _ ProcessAdapter = (*SysprimsAdapter)(nil)
@@ -43,13 +56,30 @@ func (a *SysprimsAdapter) SpawnInGroup(config SpawnInGroupConfig) (*SpawnInGroup
 	if err != nil {
 		return nil, err
 	}
-	job := &sysprimsJob{identity: res.Identity, done: make(chan struct{})}
+	job := &sysprimsJob{pid: res.PID, identity: res.Identity, paused: make(chan struct{}), done: make(chan struct{})}
 	a.jobs.put(res.PID, job)
-	go func() {
-		job.result, job.err = sysprims.WaitPID(res.PID, sysprims.NoTimeout)
-		close(job.done)
-	}()
+	go job.reap()
 	return res, nil
+}
+
+// reap waits for the job to exit and reaps it, standing aside while a TerminateTree runs.
+func (j *sysprimsJob) reap() {
+	for {
+		j.mu.Lock()
+		ctx, cancel := context.WithCancel(context.Background())
+		j.cancel = cancel
+		j.mu.Unlock()
+		res, err := sysprims.WaitPIDContext(ctx, j.pid, sysprims.NoTimeout)
+		cancel()
+		if errors.Is(err, context.Canceled) {
+			// A TerminateTree took over: let it know, then wait until it is done.
+			j.paused <- struct{}{}
+			continue
+		}
+		j.result, j.err = res, err
+		close(j.done)
+		return
+	}
 }
 
 // TerminateTree is sysprims.TerminateTree, with the guards above for jobs this adapter
@@ -59,16 +89,36 @@ func (a *SysprimsAdapter) TerminateTree(pid uint32, config TerminateTreeConfig) 
 	if job == nil {
 		return sysprims.TerminateTree(pid, config)
 	}
-	select {
-	case <-job.done:
+	job.mu.Lock()
+	gone := false
+	if job.cancel != nil {
+		// The reaper is waiting: stop that wait, and wait until it has returned.
+		job.cancel()
+		job.cancel = nil
+		select {
+		case <-job.paused:
+		case <-job.done:
+			gone = true
+		}
+	} else {
+		// The reaper is not waiting (it waits for mu before its next wait).
+		select {
+		case <-job.done:
+			gone = true
+		default:
+		}
+	}
+	if gone {
+		// Reaped before the termination began: the PID may name another process now.
+		job.mu.Unlock()
 		a.jobs.remove(pid, job)
 		return nil, exitedError("TerminateTree", pid)
-	default:
 	}
 	if config.RequireStartTimeMS == nil && config.RequireExePath == nil {
 		config.RequireStartTimeMS = job.identity.StartTimeUnixMS
 	}
 	res, err := sysprims.TerminateTree(pid, config)
+	job.mu.Unlock()
 	if err == nil && res.Exited {
 		<-job.done
 		a.jobs.remove(pid, job)
