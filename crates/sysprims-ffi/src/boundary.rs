@@ -33,7 +33,9 @@ pub(crate) fn set_last_error(e: &SysprimsError) -> i32 {
         String::from(r#"{"code":"internal","message":"cannot serialise the error"}"#)
     });
     let code = e.code().as_i32();
-    LAST_ERROR.with(|last| {
+    // try_with: a call made while the thread's locals are being destroyed (from another
+    // library's thread-exit hook) keeps no last error rather than panicking.
+    let _ = LAST_ERROR.try_with(|last| {
         *last.borrow_mut() = Some(LastError {
             code,
             message: report.message,
@@ -45,30 +47,36 @@ pub(crate) fn set_last_error(e: &SysprimsError) -> i32 {
 
 /// Forget this thread's last error: the call succeeded.
 pub(crate) fn clear_last_error() {
-    LAST_ERROR.with(|last| *last.borrow_mut() = None);
+    let _ = LAST_ERROR.try_with(|last| *last.borrow_mut() = None);
 }
 
 /// This thread's last error code, 0 after a success.
 pub(crate) fn last_error_code() -> i32 {
-    LAST_ERROR.with(|last| last.borrow().as_ref().map_or(0, |e| e.code))
+    LAST_ERROR
+        .try_with(|last| last.borrow().as_ref().map_or(0, |e| e.code))
+        .unwrap_or(0)
 }
 
 /// This thread's last error message as a new C string (NULL after a success).
 pub(crate) fn last_error_message() -> *mut c_char {
-    LAST_ERROR.with(|last| {
-        last.borrow()
-            .as_ref()
-            .map_or(std::ptr::null_mut(), |e| into_c_string(&e.message))
-    })
+    LAST_ERROR
+        .try_with(|last| {
+            last.borrow()
+                .as_ref()
+                .map_or(std::ptr::null_mut(), |e| into_c_string(&e.message))
+        })
+        .unwrap_or(std::ptr::null_mut())
 }
 
 /// This thread's last error as ErrorReport JSON, a new C string (NULL after a success).
 pub(crate) fn last_error_json() -> *mut c_char {
-    LAST_ERROR.with(|last| {
-        last.borrow()
-            .as_ref()
-            .map_or(std::ptr::null_mut(), |e| into_c_string(&e.json))
-    })
+    LAST_ERROR
+        .try_with(|last| {
+            last.borrow()
+                .as_ref()
+                .map_or(std::ptr::null_mut(), |e| into_c_string(&e.json))
+        })
+        .unwrap_or(std::ptr::null_mut())
 }
 
 /// A Rust string as a C string the caller frees with `sysprims_free_string`. An interior
