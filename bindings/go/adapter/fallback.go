@@ -57,9 +57,11 @@ type Options struct {
 	FallbackToLegacy bool
 	// Metrics, when set, hears about every call.
 	Metrics Metrics
-	// Sysprims and Legacy are the two backends; nil means a new zero-value adapter.
-	Sysprims *SysprimsAdapter
-	Legacy   *LegacyAdapter
+	// Sysprims is the primary backend: nil means a new SysprimsAdapter. Any ProcessAdapter
+	// will do (one that wraps a SysprimsAdapter, say); Wait needs it to be a Waiter.
+	Sysprims ProcessAdapter
+	// Legacy is the fallback backend: nil means a new LegacyAdapter.
+	Legacy *LegacyAdapter
 }
 
 // FallbackAdapter is the guide's rollout strategy as a ProcessAdapter: sysprims by default
@@ -135,7 +137,10 @@ func (f *FallbackAdapter) Wait(pid uint32) (*WaitPIDResult, error) {
 	if f.opts.Legacy.owns(pid) {
 		return f.opts.Legacy.Wait(pid)
 	}
-	return f.opts.Sysprims.Wait(pid)
+	if w, ok := f.opts.Sysprims.(Waiter); ok {
+		return w.Wait(pid)
+	}
+	return nil, notOursError("Wait", pid)
 }
 
 // run calls the configured backend and, on a degradable sysprims error with fallback on,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 
 	"sysprims.dev/sysprims"
@@ -23,7 +24,9 @@ import (
 //     unless the caller set a guard;
 //   - returns after the job is reaped.
 //
-// PIDs it did not spawn are passed to sysprims as they are.
+// PIDs it did not spawn are passed to sysprims as they are. For any PID, a termination that
+// could signal nothing and left the tree running is ErrPermissionDenied (see
+// deniedIfNothingSignalled), so that the fallback the guide describes happens.
 type SysprimsAdapter struct {
 	jobs jobTable[sysprimsJob]
 }
@@ -87,7 +90,7 @@ func (j *sysprimsJob) reap() {
 func (a *SysprimsAdapter) TerminateTree(pid uint32, config TerminateTreeConfig) (*TerminateTreeResult, error) {
 	job := a.jobs.get(pid)
 	if job == nil {
-		return sysprims.TerminateTree(pid, config)
+		return deniedIfNothingSignalled(sysprims.TerminateTree(pid, config))
 	}
 	job.mu.Lock()
 	gone := false
@@ -117,13 +120,28 @@ func (a *SysprimsAdapter) TerminateTree(pid uint32, config TerminateTreeConfig) 
 	if config.RequireStartTimeMS == nil && config.RequireExePath == nil {
 		config.RequireStartTimeMS = job.identity.StartTimeUnixMS
 	}
-	res, err := sysprims.TerminateTree(pid, config)
+	res, err := deniedIfNothingSignalled(sysprims.TerminateTree(pid, config))
 	job.mu.Unlock()
 	if err == nil && res.Exited {
 		<-job.done
 		a.jobs.remove(pid, job)
 	}
 	return res, err
+}
+
+// deniedIfNothingSignalled turns a termination that could signal nothing and left the tree
+// running into ErrPermissionDenied, the error the guide tells supervisors to expect (and to
+// fall back on). The library reports that case as a result (Signalled 0, survivors, a
+// "permission denied" warning) after waiting out both timeouts.
+func deniedIfNothingSignalled(res *TerminateTreeResult, err error) (*TerminateTreeResult, error) {
+	if err != nil || res.Signalled > 0 || res.Exited || len(res.Survivors) == 0 {
+		return res, err
+	}
+	return nil, &sysprims.Error{
+		Code:    sysprims.CodePermissionDenied,
+		Op:      "TerminateTree",
+		Message: "no process of the tree could be signalled: " + strings.Join(res.Warnings, "; "),
+	}
 }
 
 // Wait blocks until the job pid (spawned by this adapter) has exited, and returns how it

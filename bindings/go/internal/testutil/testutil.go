@@ -259,6 +259,33 @@ func OpenPidfd(t testing.TB, pid int) *Proc {
 	return p
 }
 
+// Close releases the pidfd (without signalling or reaping).
+func (p *Proc) Close() { syscall.Close(p.pidfd) }
+
+// StartUnixMS is a process's start time as sysprims reports it: the boot time plus the start
+// in clock ticks (USER_HZ 100), from /proc/stat and /proc/<pid>/stat.
+func StartUnixMS(pid int) (uint64, bool) {
+	ticks, ok := StatField(pid, 22)
+	if !ok {
+		return 0, false
+	}
+	start, err := strconv.ParseUint(ticks, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			btime, err := strconv.ParseUint(v, 10, 64)
+			return btime*1000 + start*10, err == nil
+		}
+	}
+	return 0, false
+}
+
 // Signal sends sig through the pidfd; false once the process has exited.
 func (p *Proc) Signal(sig syscall.Signal) bool {
 	_, _, errno := syscall.Syscall6(sysPidfdSendSignal, uintptr(p.pidfd), uintptr(sig), 0, 0, 0, 0)
