@@ -127,6 +127,12 @@ func TestSysprimsAdapterLifecycle(t *testing.T) {
 	if !proc.Reaped() {
 		t.Fatal("the adapter did not reap its job")
 	}
+	_, err = a.TerminateTree(res.PID, TerminateTreeConfig{})
+	wantCode(t, err, sysprims.ErrNotFound)
+	w, err := a.Wait(res.PID)
+	if err != nil || w.Signal == nil || *w.Signal != sysprims.SIGTERM {
+		t.Fatalf("Wait after TerminateTree: %+v %v", w, err)
+	}
 	_, err = a.Wait(res.PID)
 	wantCode(t, err, sysprims.ErrNotFound)
 }

@@ -205,7 +205,6 @@ func (a *LegacyAdapter) TerminateTree(pid uint32, config TerminateTreeConfig) (*
 	if job != nil {
 		select {
 		case <-job.done:
-			a.jobs.remove(pid, job)
 			return nil, exitedError(op, pid)
 		default:
 		}
@@ -254,15 +253,15 @@ func (a *LegacyAdapter) TerminateTree(pid uint32, config TerminateTreeConfig) (*
 	if !exited {
 		res.TimedOut = true
 		res.Survivors = []uint32{pid}
-	} else if job != nil {
-		a.jobs.remove(pid, job)
 	}
 	res.ElapsedMS = uint64(time.Since(start).Milliseconds())
 	return res, nil
 }
 
 // Wait blocks until the job pid (spawned by this adapter) has exited and returns how it
-// ended; the job is then forgotten. A PID this adapter did not spawn is ErrNotFound.
+// ended; the job is then forgotten. Call it once per job, also after TerminateTree, to
+// release the job's record. A PID this adapter did not spawn (or already waited for) is
+// ErrNotFound.
 func (a *LegacyAdapter) Wait(pid uint32) (*WaitPIDResult, error) {
 	job := a.jobs.get(pid)
 	if job == nil {

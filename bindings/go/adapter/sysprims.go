@@ -114,7 +114,6 @@ func (a *SysprimsAdapter) TerminateTree(pid uint32, config TerminateTreeConfig) 
 	if gone {
 		// Reaped before the termination began: the PID may name another process now.
 		job.mu.Unlock()
-		a.jobs.remove(pid, job)
 		return nil, exitedError("TerminateTree", pid)
 	}
 	if config.RequireStartTimeMS == nil && config.RequireExePath == nil {
@@ -124,7 +123,6 @@ func (a *SysprimsAdapter) TerminateTree(pid uint32, config TerminateTreeConfig) 
 	job.mu.Unlock()
 	if err == nil && res.Exited {
 		<-job.done
-		a.jobs.remove(pid, job)
 	}
 	return res, err
 }
@@ -145,7 +143,9 @@ func deniedIfNothingSignalled(res *TerminateTreeResult, err error) (*TerminateTr
 }
 
 // Wait blocks until the job pid (spawned by this adapter) has exited, and returns how it
-// ended. The job is then forgotten. A PID this adapter did not spawn is ErrNotFound.
+// ended; the job is then forgotten. Call it once per job, also after TerminateTree, to
+// release the job's record. A PID this adapter did not spawn (or already waited for) is
+// ErrNotFound.
 func (a *SysprimsAdapter) Wait(pid uint32) (*WaitPIDResult, error) {
 	job := a.jobs.get(pid)
 	if job == nil {
@@ -156,8 +156,8 @@ func (a *SysprimsAdapter) Wait(pid uint32) (*WaitPIDResult, error) {
 	return job.result, job.err
 }
 
-// Jobs a TerminateTree has seen exit, and jobs whose Wait has returned, are forgotten; a job
-// that exits on its own is remembered (a small record) until one of those calls.
+// A job's record (a few hundred bytes) is kept until Wait collects its status, after a
+// TerminateTree too: call Wait once per job.
 
 // owns reports whether pid is a job this adapter spawned and has not forgotten.
 func (a *SysprimsAdapter) owns(pid uint32) bool { return a.jobs.get(pid) != nil }
