@@ -209,9 +209,11 @@ type SpawnInGroupConfig struct {
 	Env map[string]string `json:"env,omitempty"`
 	// EnvClear starts from an empty environment instead of the caller's.
 	EnvClear bool `json:"env_clear,omitempty"`
-	// Stdin, Stdout and Stderr say where the standard streams go (default: inherited).
-	Stdin  Stdio `json:"stdin,omitzero"`
+	// Stdin is where standard input comes from (default: inherited).
+	Stdin Stdio `json:"stdin,omitzero"`
+	// Stdout is where standard output goes (default: inherited).
 	Stdout Stdio `json:"stdout,omitzero"`
+	// Stderr is where standard error goes (default: inherited).
 	Stderr Stdio `json:"stderr,omitzero"`
 	// Containment says how to contain the job (empty: ContainmentAuto).
 	Containment Containment `json:"containment,omitempty"`

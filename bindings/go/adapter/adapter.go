@@ -42,14 +42,18 @@ type (
 // ProcessAdapter is the guide's interface: the three process operations a supervisor needs,
 // behind which sysprims and the legacy code can be swapped.
 type ProcessAdapter interface {
+	// GetProcess reads one process (sysprims.ProcessGet).
 	GetProcess(pid uint32) (*ProcessInfo, error)
+	// SpawnInGroup starts a job in a group of its own (sysprims.SpawnInGroup).
 	SpawnInGroup(config SpawnInGroupConfig) (*SpawnInGroupResult, error)
+	// TerminateTree ends a process and its descendants (sysprims.TerminateTree).
 	TerminateTree(pid uint32, config TerminateTreeConfig) (*TerminateTreeResult, error)
 }
 
 // Waiter is implemented by the adapters of this package: Wait blocks until a job the adapter
 // spawned has exited and returns how (the adapter reaps its own children).
 type Waiter interface {
+	// Wait blocks until the job pid has exited and returns how it ended.
 	Wait(pid uint32) (*WaitPIDResult, error)
 }
 

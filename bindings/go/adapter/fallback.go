@@ -35,6 +35,7 @@ type Event struct {
 // Metrics receives one Event per adapter call. Implementations must be safe for concurrent
 // use: adapters are called from many goroutines.
 type Metrics interface {
+	// Record hears about one call.
 	Record(Event)
 }
 
@@ -180,6 +181,7 @@ type instrumented struct {
 	m       Metrics
 }
 
+// GetProcess calls the wrapped adapter and records the call.
 func (i *instrumented) GetProcess(pid uint32) (*ProcessInfo, error) {
 	start := time.Now()
 	info, err := i.a.GetProcess(pid)
@@ -187,6 +189,7 @@ func (i *instrumented) GetProcess(pid uint32) (*ProcessInfo, error) {
 	return info, err
 }
 
+// SpawnInGroup calls the wrapped adapter and records the call.
 func (i *instrumented) SpawnInGroup(config SpawnInGroupConfig) (*SpawnInGroupResult, error) {
 	start := time.Now()
 	res, err := i.a.SpawnInGroup(config)
@@ -199,6 +202,7 @@ func (i *instrumented) SpawnInGroup(config SpawnInGroupConfig) (*SpawnInGroupRes
 	return res, err
 }
 
+// TerminateTree calls the wrapped adapter and records the call.
 func (i *instrumented) TerminateTree(pid uint32, config TerminateTreeConfig) (*TerminateTreeResult, error) {
 	start := time.Now()
 	res, err := i.a.TerminateTree(pid, config)

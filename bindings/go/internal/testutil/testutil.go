@@ -212,6 +212,7 @@ func OpenFDs() int {
 // Proc is a process held by a pidfd: signals through it reach that process or nothing, even
 // after its PID is reused.
 type Proc struct {
+	// PID is the process's ID (for messages: signal through the Proc).
 	PID   int
 	pidfd int
 }
