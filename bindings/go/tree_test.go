@@ -160,7 +160,7 @@ func TestTerminateTreeContextBackground(t *testing.T) {
 
 func TestKillDescendants(t *testing.T) {
 	res, proc, pids := spawnReady(t, SpawnInGroupConfig{},
-		`sleep 1000 & a=$!; sleep 1000 & echo $$ $a $! > "$1"; wait; wait`)
+		`sleep 1000 & a=$!; sleep 1000 & echo $$ $a $! > "$1"; wait; wait; exec sleep 1000`)
 	kids := []*testutil.Proc{testutil.OpenPidfd(t, pids[1]), testutil.OpenPidfd(t, pids[2])}
 
 	preview, err := KillDescendants(res.PID, SIGTERM, &KillDescendantsOptions{DryRun: true})
