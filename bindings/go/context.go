@@ -91,12 +91,12 @@ func TerminateTreeContext(ctx context.Context, pid uint32, config TerminateTreeC
 	if err := checkPID(op, "PID", pid); err != nil {
 		return nil, err
 	}
+	if ctx.Done() == nil {
+		return TerminateTree(pid, config)
+	}
 	arg, err := jsonArg(op, config, false)
 	if err != nil {
 		return nil, err
-	}
-	if ctx.Done() == nil {
-		return TerminateTree(pid, config)
 	}
 	tok, err := newCancelToken(op, ctx)
 	if err != nil {

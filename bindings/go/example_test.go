@@ -13,16 +13,24 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
+	"testing"
 
 	"sysprims.dev/sysprims"
 	"sysprims.dev/sysprims/adapter"
 )
 
-// logger is the supervisor's logger: the guide calls log.Warnf and log.Infof.
+// logger is the supervisor's logger: the guide calls log.Warnf and log.Infof. It writes to
+// stderr under go test -v.
 type logger struct{}
 
-func (logger) Warnf(format string, args ...any) { fmt.Fprintf(os.Stderr, "WARN "+format+"\n", args...) }
-func (logger) Infof(format string, args ...any) { fmt.Fprintf(os.Stderr, "INFO "+format+"\n", args...) }
+func (logger) Warnf(format string, args ...any) { logf("WARN "+format, args...) }
+func (logger) Infof(format string, args ...any) { logf("INFO "+format, args...) }
+
+func logf(format string, args ...any) {
+	if testing.Verbose() {
+		fmt.Fprintf(os.Stderr, format+"\n", args...)
+	}
+}
 
 var log logger
 
