@@ -60,7 +60,8 @@ func ProcessList(options *SnapshotOptions) (*ProcessSnapshot, error) {
 // Descendants returns pid and its descendants as a tree, maxLevels levels deep (1: the
 // children only); a negative maxLevels includes the whole subtree.
 //
-// Errors: ErrInvalidArgument for an invalid PID; ErrNotFound when no process has it.
+// Errors: ErrInvalidArgument for an invalid PID or a maxLevels of 0; ErrNotFound when no
+// process has it.
 func Descendants(pid uint32, maxLevels int) (*ProcessTree, error) {
 	const op = "Descendants"
 	if err := checkPID(op, "PID", pid); err != nil {

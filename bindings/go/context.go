@@ -7,7 +7,7 @@ import "C"
 
 import (
 	"context"
-	"strings"
+	"slices"
 	"time"
 )
 
@@ -44,14 +44,12 @@ func (t *cancelToken) release() (triggered bool) {
 	return triggered
 }
 
+// cancelledWarning is the warning the library adds to a result its token cut short.
+const cancelledWarning = "cancelled"
+
 // cancelled reports whether the library said the call was cut short by its token.
 func cancelled(warnings []string) bool {
-	for _, w := range warnings {
-		if strings.Contains(w, "cancel") {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(warnings, cancelledWarning)
 }
 
 // WaitPIDContext is WaitPID that also ends when ctx ends. A cancelled wait returns the

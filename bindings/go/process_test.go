@@ -222,6 +222,8 @@ func TestDescendants(t *testing.T) {
 	if one.MaxLevels == nil || *one.MaxLevels != 1 || len(one.Nodes) != 3 {
 		t.Fatalf("one level: %+v", one)
 	}
+	_, err = Descendants(uint32(root), 0)
+	wantCode(t, err, CodeInvalidArgument)
 	// Nodes encode with their depth and the process's fields in one object, as the library does.
 	data, _ := json.Marshal(one.Nodes[1])
 	var flat map[string]any
