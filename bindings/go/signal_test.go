@@ -289,11 +289,14 @@ func TestInvalidInputSendsNoSignal(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "log")
 	ready := testutil.Fifo(t)
-	canary := exec.Command("sh", "-c", `trap 'echo W >> "$0"' WINCH; trap 'echo P >> "$0"; exit 0' PWR; echo > "$1"; while :; do sleep 1000 & wait $!; done`, log, ready)
+	// The canary's sleep runs in the background so that the shell runs its traps at once;
+	// it ends the sleep when it exits, and the cleanup ends it too if the test fails first.
+	canary := exec.Command("sh", "-c", `trap 'echo W >> "$0"' WINCH; trap 'echo P >> "$0"; kill $! 2>/dev/null; exit 0' PWR; echo > "$1"; while :; do sleep 1000 & wait $!; done`, log, ready)
 	if err := canary.Start(); err != nil { // same process group as this test
 		t.Fatal(err)
 	}
 	testutil.Track(t, canary.Process.Pid, "")
+	t.Cleanup(func() { testutil.KillChildren(canary.Process.Pid) }) // runs before Track's
 	testutil.ReadFifo(t, ready, fifoTimeout)
 
 	sig := int(probe)

@@ -357,6 +357,30 @@ func (p *Proc) Destroy(cgroup string) {
 	}
 }
 
+// KillChildren kills the children of pid, a live process (its children's PIDs cannot be
+// reused while they are its children): each is opened as a pidfd and checked to be pid's
+// child still before it is signalled through the pidfd.
+func KillChildren(pid int) {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, path := range tasks {
+		data, _ := os.ReadFile(path)
+		for _, f := range strings.Fields(string(data)) {
+			child, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			p, err := Hold(child)
+			if err != nil {
+				continue
+			}
+			if ppid, ok := StatField(child, 4); ok && ppid == strconv.Itoa(pid) {
+				p.Signal(syscall.SIGKILL)
+			}
+			p.Close()
+		}
+	}
+}
+
 // KillCgroup kills every process in a cgroup through cgroup.kill.
 func KillCgroup(dir string) {
 	os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
