@@ -199,7 +199,7 @@ impl Job {
     pub fn terminate(&mut self, config: &TerminateTreeConfig) -> Result<TerminateTreeResult> {
         let pid = Pid::new(self.result.pid)?;
         let result = match (&self.result.cgroup, self.reaped) {
-            (Some(dir), _) => crate::tree::terminate_job_cgroup(pid, dir, config)?,
+            (Some(dir), _) => crate::tree::terminate_job_cgroup(pid, dir, config, None)?,
             (None, true) => {
                 return Err(SysprimsError::process_not_found(
                     "terminate (first process already reaped)",

@@ -15,6 +15,9 @@
 //!   one group or a batch, with PID 1, the caller and its group protected.
 //! - [`signal_if`] and [`ProcessHandle`]: signals through a pidfd, checked against a stored
 //!   identity, that reach the process you mean or nothing.
+//! - [`wait_pid`], [`spawn_in_group`], [`terminate_tree`]: jobs, their ends, and whole-tree
+//!   termination; [`CancelToken`] stops the waits of [`wait_pid_cancellable`] and
+//!   [`terminate_tree_cancellable`] from another thread.
 //! - [`list_fds`]: a process's open file descriptors, with sockets resolved.
 //! - [`listening_ports`]: listening TCP and UDP sockets with every process that holds each;
 //!   [`port_owners`] and [`ports_of`] for the reverse lookups.
@@ -39,6 +42,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cancel;
 pub mod error;
 pub mod fds;
 mod job;
@@ -53,6 +57,7 @@ pub mod timeout;
 pub mod tree;
 pub mod wait;
 
+pub use cancel::{CANCELLED_WARNING, CancelToken};
 pub use error::{ErrorCode, ErrorReport, Result, Subject, SysprimsError};
 pub use fds::{
     AccessMode, FD_SNAPSHOT_SCHEMA_ID, FdFilter, FdInfo, FdKind, FdSnapshot, SocketFamily,
@@ -86,6 +91,6 @@ pub use timeout::{
 };
 pub use tree::{
     KillDescendantsOptions, TERMINATE_TREE_RESULT_SCHEMA_ID, TerminateTreeConfig,
-    TerminateTreeResult, kill_descendants, terminate_tree,
+    TerminateTreeResult, kill_descendants, terminate_tree, terminate_tree_cancellable,
 };
-pub use wait::{WAIT_PID_RESULT_SCHEMA_ID, WaitPidResult, wait_pid};
+pub use wait::{WAIT_PID_RESULT_SCHEMA_ID, WaitPidResult, wait_pid, wait_pid_cancellable};

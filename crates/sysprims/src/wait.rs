@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::CancelToken;
 use crate::error::{Result, SysprimsError};
 use crate::pid::{IntoPid, Pid};
 
@@ -61,6 +62,30 @@ pub struct WaitPidResult {
 /// caller's own (which would never end); [`NotFound`](crate::ErrorCode::NotFound) when no
 /// process has it.
 pub fn wait_pid(pid: impl IntoPid, timeout: Option<Duration>) -> Result<WaitPidResult> {
+    wait_pid_inner(pid, timeout, None)
+}
+
+/// [`wait_pid`] that another thread can stop with [`CancelToken::cancel`].
+///
+/// When the token is cancelled first (or already was), the call returns at once with
+/// `exited` false, `timed_out` true and [`CANCELLED_WARNING`](crate::CANCELLED_WARNING)
+/// among the `warnings`; the process is not touched.
+///
+/// # Errors
+/// As [`wait_pid`].
+pub fn wait_pid_cancellable(
+    pid: impl IntoPid,
+    timeout: Option<Duration>,
+    cancel: &CancelToken,
+) -> Result<WaitPidResult> {
+    wait_pid_inner(pid, timeout, Some(cancel))
+}
+
+fn wait_pid_inner(
+    pid: impl IntoPid,
+    timeout: Option<Duration>,
+    cancel: Option<&CancelToken>,
+) -> Result<WaitPidResult> {
     let pid = pid.into_pid()?;
     if pid == Pid::current() {
         return Err(SysprimsError::invalid(
@@ -71,5 +96,5 @@ pub fn wait_pid(pid: impl IntoPid, timeout: Option<Duration>) -> Result<WaitPidR
     }
     // A deadline too far away to represent is no deadline.
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-    crate::sys::wait::wait_pid(pid, deadline)
+    crate::sys::wait::wait_pid(pid, deadline, cancel.map(CancelToken::sys))
 }

@@ -7,6 +7,8 @@
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
 #[cfg(target_os = "linux")]
+pub(crate) use linux::cancel;
+#[cfg(target_os = "linux")]
 pub(crate) use linux::jobs;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::process;
@@ -21,6 +23,8 @@ pub(crate) use linux::{fds, sockets as ports};
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) mod unsupported;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::cancel;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::jobs;
 #[cfg(not(target_os = "linux"))]

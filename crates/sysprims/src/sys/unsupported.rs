@@ -154,15 +154,50 @@ pub(crate) mod wait {
     use crate::pid::Pid;
     use crate::wait::WaitPidResult;
 
-    pub(crate) fn wait_pid(_pid: Pid, _deadline: Option<Instant>) -> Result<WaitPidResult> {
+    pub(crate) fn wait_pid(
+        _pid: Pid,
+        _deadline: Option<Instant>,
+        _cancel: Option<&super::cancel::CancelFd>,
+    ) -> Result<WaitPidResult> {
         super::not_here("waiting for a process")
     }
 
     pub(crate) fn wait_handles_exit(
         _handles: &[&super::signal::Handle],
         _deadline: Option<Instant>,
+        _cancel: Option<&super::cancel::CancelFd>,
     ) -> Result<Vec<bool>> {
         super::not_here("waiting for processes")
+    }
+}
+
+/// The cancellation token's backend: a flag. Nothing here blocks, so nothing needs waking.
+pub(crate) mod cancel {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::error::Result;
+
+    #[derive(Debug, Default)]
+    pub(crate) struct CancelFd {
+        triggered: AtomicBool,
+    }
+
+    impl CancelFd {
+        pub(crate) fn new() -> Result<CancelFd> {
+            Ok(CancelFd::default())
+        }
+
+        pub(crate) fn trigger(&self) {
+            self.triggered.store(true, Ordering::SeqCst);
+        }
+
+        pub(crate) fn is_triggered(&self) -> bool {
+            self.triggered.load(Ordering::SeqCst)
+        }
+    }
+
+    pub(crate) fn triggered(cancel: Option<&CancelFd>) -> bool {
+        cancel.is_some_and(CancelFd::is_triggered)
     }
 }
 
@@ -265,6 +300,7 @@ pub(crate) mod jobs {
         _dir: &Path,
         _config: &TerminateTreeConfig,
         _result: TerminateTreeResult,
+        _cancel: Option<&crate::sys::cancel::CancelFd>,
     ) -> Result<TerminateTreeResult> {
         Err(SysprimsError::NotSupported {
             feature: "cgroup containment",

@@ -18,13 +18,15 @@ mod walk;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use crate::cancel::CancelToken;
 use crate::error::{Result, Subject, SysprimsError};
 use crate::pid::{IntoPid, Pid};
 use crate::process::{IdentityCheck, ProcessFilter, ProcessIdentity, ReuseReason};
 use crate::signal::{ProcessHandle, Signal, SignalOptions};
 use crate::spawn::TreeKillReliability;
+use crate::sys::cancel::CancelFd;
 
 pub use walk::kill_descendants;
 
@@ -140,6 +142,33 @@ pub fn terminate_tree(
     pid: impl IntoPid,
     config: &TerminateTreeConfig,
 ) -> Result<TerminateTreeResult> {
+    terminate_tree_inner(pid, config, None)
+}
+
+/// [`terminate_tree`] that another thread can hurry with [`CancelToken::cancel`].
+///
+/// Cancelling never leaves a half-terminated tree: a cancel during the grace period
+/// escalates to `config.kill_signal` at once, and a cancel after the kill signal stops the
+/// wait for the kill to take effect (the result then lists the survivors, if the kernel had
+/// not finished yet). In both cases [`CANCELLED_WARNING`](crate::CANCELLED_WARNING) is among
+/// the `warnings`.
+///
+/// # Errors
+/// As [`terminate_tree`].
+pub fn terminate_tree_cancellable(
+    pid: impl IntoPid,
+    config: &TerminateTreeConfig,
+    cancel: &CancelToken,
+) -> Result<TerminateTreeResult> {
+    terminate_tree_inner(pid, config, Some(cancel))
+}
+
+fn terminate_tree_inner(
+    pid: impl IntoPid,
+    config: &TerminateTreeConfig,
+    cancel: Option<&CancelToken>,
+) -> Result<TerminateTreeResult> {
+    let cancel = cancel.map(CancelToken::sys);
     let pid = pid.into_pid()?;
     let options = SignalOptions {
         allow_protected: config.allow_protected,
@@ -150,9 +179,9 @@ pub fn terminate_tree(
         && !crate::sys::jobs::caller_inside(&dir)
     {
         open_checked(pid, config)?;
-        return terminate_job_cgroup(pid, &dir, config);
+        return terminate_job_cgroup(pid, &dir, config, cancel);
     }
-    walk::terminate_walk(pid, config)
+    walk::terminate_walk(pid, config, cancel)
 }
 
 /// Open `pid` and check it against the config's identity guard; a guard that fails is
@@ -209,12 +238,47 @@ pub(crate) fn terminate_job_cgroup(
     pid: Pid,
     dir: &std::path::Path,
     config: &TerminateTreeConfig,
+    cancel: Option<&CancelFd>,
 ) -> Result<TerminateTreeResult> {
     let start = Instant::now();
     let result = empty_result(pid.get(), config, TreeKillReliability::Guaranteed);
-    let mut result = crate::sys::jobs::terminate_cgroup(dir, config, result)?;
+    let mut result = crate::sys::jobs::terminate_cgroup(dir, config, result, cancel)?;
     result.elapsed_ms = start.elapsed().as_millis() as u64;
     Ok(result)
+}
+
+/// How long a cancelled [`terminate_tree_cancellable`] still waits, after the kill signal,
+/// for it to take effect (at most the configured kill timeout): `SIGKILL` ends a process in
+/// well under a millisecond unless it is in uninterruptible sleep, so this is long enough
+/// for an accurate `exited` and `survivors` and short enough to honour the cancel promptly.
+pub const CANCELLED_KILL_WAIT: Duration = Duration::from_millis(100);
+
+/// The wait after the kill signal, for both paths. `wait(deadline, cancel)` waits for the
+/// tree to be gone and says whether it is. Without a cancel it lasts up to
+/// `kill_timeout_ms`; once the token is triggered (before, with `cancelled_before`, or
+/// during it), at most [`CANCELLED_KILL_WAIT`] more. Returns whether the tree is gone and
+/// whether the cancel cut the wait short.
+pub(crate) fn wait_after_kill(
+    kill_timeout_ms: u64,
+    cancelled_before: bool,
+    cancel: Option<&CancelFd>,
+    mut wait: impl FnMut(Option<Instant>, Option<&CancelFd>) -> Result<bool>,
+) -> Result<(bool, bool)> {
+    let full = Instant::now().checked_add(Duration::from_millis(kill_timeout_ms));
+    let capped = || {
+        let cap = Instant::now() + CANCELLED_KILL_WAIT;
+        Some(full.map_or(cap, |d| d.min(cap)))
+    };
+    if cancelled_before {
+        return Ok((wait(capped(), None)?, true));
+    }
+    if wait(full, cancel)? {
+        return Ok((true, false));
+    }
+    if crate::sys::cancel::triggered(cancel) {
+        return Ok((wait(capped(), None)?, true));
+    }
+    Ok((false, false))
 }
 
 /// Shorthand used by both paths: an empty result for `pid`.

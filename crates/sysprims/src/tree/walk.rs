@@ -19,6 +19,7 @@ use crate::signal::{
 };
 use crate::spawn::TreeKillReliability;
 use crate::sys::StatSummary;
+use crate::sys::cancel::CancelFd;
 use crate::sys::process as sys;
 
 /// How long the stop phase may take before it gives up on processes that will not stop (in
@@ -387,8 +388,9 @@ impl Walk {
         }
     }
 
-    /// Wait until every live target has exited (zombies count) or `deadline` passes.
-    fn wait_all(&mut self, deadline: Option<Instant>) -> Result<()> {
+    /// Wait until every live target has exited (zombies count), `deadline` passes or `cancel`
+    /// is triggered. True when every one has.
+    fn wait_all(&mut self, deadline: Option<Instant>, cancel: Option<&CancelFd>) -> Result<bool> {
         let waiting: Vec<usize> = (0..self.targets.len())
             .filter(|&i| !self.targets[i].gone && !self.targets[i].protected)
             .collect();
@@ -396,13 +398,13 @@ impl Walk {
             .iter()
             .map(|&i| self.targets[i].handle.sys())
             .collect();
-        let exited = crate::sys::wait::wait_handles_exit(&handles, deadline)?;
+        let exited = crate::sys::wait::wait_handles_exit(&handles, deadline, cancel)?;
         for (k, done) in exited.into_iter().enumerate() {
             if done {
                 self.mark_gone(waiting[k]);
             }
         }
-        Ok(())
+        Ok(self.survivors().is_empty())
     }
 
     fn survivors(&self) -> Vec<u32> {
@@ -455,9 +457,12 @@ fn deadline_after(ms: u64) -> Option<Instant> {
 }
 
 /// End `pid` and its descendants by walking `/proc` (see [`terminate_tree`](super::terminate_tree)).
+/// A triggered `cancel` ends the grace period at once, and cuts the wait after the kill
+/// signal to [`CANCELLED_KILL_WAIT`](super::CANCELLED_KILL_WAIT).
 pub(crate) fn terminate_walk(
     pid: Pid,
     config: &TerminateTreeConfig,
+    cancel: Option<&CancelFd>,
 ) -> Result<TerminateTreeResult> {
     let started = Instant::now();
     let root = super::open_checked(pid, config)?;
@@ -485,19 +490,29 @@ pub(crate) fn terminate_walk(
     let mut result = empty_result(pid.get(), config, TreeKillReliability::BestEffort);
     walk.stop_tree()?;
     walk.signal_and_continue(config.signal);
-    walk.wait_all(deadline_after(config.grace_timeout_ms))?;
+    let gone = walk.wait_all(deadline_after(config.grace_timeout_ms), cancel)?;
+    let mut cancelled = !gone && crate::sys::cancel::triggered(cancel);
 
-    if !walk.survivors().is_empty() {
+    if !gone {
         result.escalated = true;
         walk.stop_tree()?;
         walk.signal_and_continue(config.kill_signal);
-        walk.wait_all(deadline_after(config.kill_timeout_ms))?;
+        let (_, cut) =
+            super::wait_after_kill(config.kill_timeout_ms, cancelled, cancel, |d, c| {
+                walk.wait_all(d, c)
+            })?;
+        cancelled |= cut;
     }
     result.survivors = walk.survivors();
     result.exited = result.survivors.is_empty();
     result.timed_out = !result.exited;
     result.signalled = walk.targets.iter().filter(|t| t.signalled).count() as u32;
     result.warnings = walk.finish_warnings();
+    if cancelled {
+        result
+            .warnings
+            .push(crate::cancel::CANCELLED_WARNING.to_string());
+    }
     result.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(result)
 }

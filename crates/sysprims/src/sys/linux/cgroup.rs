@@ -358,12 +358,14 @@ fn parse_events(text: &str) -> Events {
     events
 }
 
-/// Wait until `cgroup.events` satisfies `done`, or `deadline` passes. Event-driven: the
-/// kernel wakes `poll(2)` (`POLLPRI`) whenever the file changes. Returns the last state read
-/// and whether `done` held. A cgroup that has vanished counts as empty and thawed.
+/// Wait until `cgroup.events` satisfies `done`, `deadline` passes or `cancel` is triggered.
+/// Event-driven: the kernel wakes `poll(2)` (`POLLPRI`) whenever the file changes, and the
+/// cancel eventfd is in the same `poll`. Returns the last state read and whether `done`
+/// held. A cgroup that has vanished counts as empty and thawed.
 pub(crate) fn wait_events(
     dir: &Path,
-    deadline: Instant,
+    deadline: Option<Instant>,
+    cancel: Option<&super::cancel::CancelFd>,
     done: impl Fn(Events) -> bool,
 ) -> io::Result<(Events, bool)> {
     let file = match File::open(dir.join("cgroup.events")) {
@@ -383,19 +385,22 @@ pub(crate) fn wait_events(
             return Ok((events, true));
         }
         let now = Instant::now();
-        if now >= deadline {
+        if deadline.is_some_and(|d| now >= d) || super::cancel::triggered(cancel) {
             return Ok((events, false));
         }
-        let left = deadline - now;
-        let timeout = rustix::event::Timespec {
-            tv_sec: left.as_secs() as _,
-            tv_nsec: left.subsec_nanos() as _,
-        };
-        let mut fds = [rustix::event::PollFd::new(
+        // No deadline, or one too far for a timespec: no limit.
+        let timeout = deadline.and_then(|d| rustix::event::Timespec::try_from(d - now).ok());
+        let mut fds = vec![rustix::event::PollFd::new(
             &file,
             rustix::event::PollFlags::PRI,
         )];
-        match rustix::event::poll(&mut fds, Some(&timeout)) {
+        if let Some(cancel) = cancel {
+            fds.push(rustix::event::PollFd::new(
+                cancel,
+                rustix::event::PollFlags::IN,
+            ));
+        }
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }

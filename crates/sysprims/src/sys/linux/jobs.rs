@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use rustix::fs::{Mode, OFlags};
 
+use super::cancel::{self, CancelFd};
 use super::cgroup::{self, JobCgroup, Unavailable};
 use super::pidfd::PidFd;
 use super::signal::Handle;
@@ -340,8 +341,8 @@ pub(crate) fn wait_first(
     deadline: Option<Instant>,
 ) -> Result<crate::wait::WaitPidResult> {
     match handle.pidfd() {
-        Some(fd) => super::wait::wait_pidfd(fd, deadline),
-        None => super::wait::wait_pid(handle.pid(), deadline),
+        Some(fd) => super::wait::wait_pidfd(fd, deadline, None),
+        None => super::wait::wait_pid(handle.pid(), deadline, None),
     }
 }
 
@@ -392,7 +393,8 @@ pub(crate) fn signal_members(
     if frozen {
         let deadline = Instant::now() + FREEZE_WAIT;
         let (_, settled) =
-            cgroup::wait_events(dir, deadline, |e| e.frozen || !e.populated).map_err(io)?;
+            cgroup::wait_events(dir, Some(deadline), None, |e| e.frozen || !e.populated)
+                .map_err(io)?;
         if !settled {
             warnings.push(format!(
                 "the job's cgroup did not freeze within {} ms (a process in uninterruptible \
@@ -423,11 +425,13 @@ pub(crate) fn signal_members(
 
 /// End the job in cgroup `dir`: `config.signal` to every member, the grace
 /// period, then `cgroup.kill` (or `config.kill_signal` to every member), then remove the
-/// cgroup once empty.
+/// cgroup once empty. A triggered `cancel` ends the grace period at once, and cuts the wait
+/// after the kill to [`CANCELLED_KILL_WAIT`](crate::tree::CANCELLED_KILL_WAIT).
 pub(crate) fn terminate_cgroup(
     dir: &Path,
     config: &TerminateTreeConfig,
     mut result: TerminateTreeResult,
+    cancel: Option<&CancelFd>,
 ) -> Result<TerminateTreeResult> {
     let start = Instant::now();
     let io = |e: std::io::Error| {
@@ -448,8 +452,9 @@ pub(crate) fn terminate_cgroup(
     } else {
         signal_members(dir, config.signal, &mut seen, &mut result.warnings)?;
     }
-    let grace = start + Duration::from_millis(config.grace_timeout_ms);
-    let (_, mut empty) = cgroup::wait_events(dir, grace, |e| !e.populated).map_err(io)?;
+    let grace = start.checked_add(Duration::from_millis(config.grace_timeout_ms));
+    let (_, mut empty) = cgroup::wait_events(dir, grace, cancel, |e| !e.populated).map_err(io)?;
+    let mut cancelled = !empty && cancel::triggered(cancel);
     if !empty {
         result.escalated = true;
         let killed = if config.kill_signal == Signal::KILL {
@@ -464,10 +469,19 @@ pub(crate) fn terminate_cgroup(
         if !killed {
             signal_members(dir, config.kill_signal, &mut seen, &mut result.warnings)?;
         }
-        let deadline = Instant::now() + Duration::from_millis(config.kill_timeout_ms);
-        empty = cgroup::wait_events(dir, deadline, |e| !e.populated)
-            .map_err(io)?
-            .1;
+        let waited =
+            crate::tree::wait_after_kill(config.kill_timeout_ms, cancelled, cancel, |d, c| {
+                Ok(cgroup::wait_events(dir, d, c, |e| !e.populated)
+                    .map_err(io)?
+                    .1)
+            })?;
+        empty = waited.0;
+        cancelled |= waited.1;
+    }
+    if cancelled {
+        result
+            .warnings
+            .push(crate::cancel::CANCELLED_WARNING.to_string());
     }
     result.signalled = seen.len() as u32;
     if empty {

@@ -1,5 +1,6 @@
 //! The Linux backend: `/proc`, pidfds, clocks, fds and sockets (`sock_diag` netlink).
 
+pub(crate) mod cancel;
 pub(crate) mod cgroup;
 pub(crate) mod clock;
 pub(crate) mod fds;

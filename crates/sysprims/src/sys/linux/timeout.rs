@@ -295,7 +295,7 @@ impl Drop for KillOnError<'_, '_> {
             self.run.signal_job(Signal::KILL);
             if !self.run.reaped {
                 if let Some(fd) = self.run.handle.pidfd() {
-                    let _ = super::wait::wait_exit(fd, after(Duration::from_secs(2)));
+                    let _ = super::wait::wait_exit(fd, after(Duration::from_secs(2)), None);
                 }
                 self.run.finish();
             }
@@ -530,14 +530,13 @@ fn wait_empty(run: &Run<'_>, deadline: Option<Instant>) -> Result<()> {
                 .filter_map(|p| Handle::open(p).ok())
                 .collect();
             let refs: Vec<&Handle> = handles.iter().collect();
-            super::wait::wait_handles_exit(&refs, deadline).map(|_| ())
+            super::wait::wait_handles_exit(&refs, deadline, None).map(|_| ())
         }
     }
 }
 
 fn wait_cgroup_empty(dir: &Path, deadline: Option<Instant>) -> Result<()> {
-    let deadline = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600 * 24));
-    cgroup::wait_events(dir, deadline, |e| !e.populated)
+    cgroup::wait_events(dir, deadline, None, |e| !e.populated)
         .map(|_| ())
         .map_err(|e| {
             SysprimsError::from_errno(

@@ -16,6 +16,7 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
 use rustix::process::{WaitId, WaitIdOptions, WaitOptions};
 
+use super::cancel::{self, CancelFd};
 use super::pidfd::{self, Opened, PidFd};
 use super::procfs::read::ProcReader;
 use super::signal::Handle;
@@ -60,28 +61,47 @@ pub(crate) fn decode_wait_status(status: u32) -> (Option<i32>, Option<i32>) {
     }
 }
 
-/// Wait for `pid` to exit (see [`crate::wait_pid`]), until `deadline` (`None`: no limit).
-pub(crate) fn wait_pid(pid: Pid, deadline: Option<Instant>) -> Result<WaitPidResult> {
+/// Wait for `pid` to exit (see [`crate::wait_pid`]), until `deadline` (`None`: no limit)
+/// or until `cancel` is triggered.
+pub(crate) fn wait_pid(
+    pid: Pid,
+    deadline: Option<Instant>,
+    cancel: Option<&CancelFd>,
+) -> Result<WaitPidResult> {
     match pidfd::open(pid)? {
-        Opened::Fd(fd) => wait_pidfd(&fd, deadline),
-        Opened::Unsupported => wait_without_pidfd(pid, deadline),
+        Opened::Fd(fd) => wait_pidfd(&fd, deadline, cancel),
+        Opened::Unsupported => wait_without_pidfd(pid, deadline, cancel),
     }
+}
+
+/// Mark a result that ended before the exit: a timeout, or a cancel (with its warning).
+fn not_exited(mut result: WaitPidResult, cancel: Option<&CancelFd>) -> WaitPidResult {
+    result.timed_out = true;
+    if cancel::triggered(cancel) {
+        result
+            .warnings
+            .push(crate::cancel::CANCELLED_WARNING.to_string());
+    }
+    result
 }
 
 /// Wait for the process `fd` holds to exit, until `deadline`: reap it if it is the caller's
 /// child, and remove its job cgroup once it has exited. For owned handles that keep their own
-/// pidfd.
-pub(crate) fn wait_pidfd(fd: &PidFd, deadline: Option<Instant>) -> Result<WaitPidResult> {
+/// pidfd. A triggered `cancel` ends the wait as a timeout does, with its warning.
+pub(crate) fn wait_pidfd(
+    fd: &PidFd,
+    deadline: Option<Instant>,
+    cancel: Option<&CancelFd>,
+) -> Result<WaitPidResult> {
     let pid = fd.pid();
     let mut result = new_result(pid);
     // Read while the process is there (alive or zombie): after the reap /proc forgets it.
     let cgroup = crate::job::job_cgroup_of(pid);
-    if !wait_exit(fd, deadline)? {
-        result.timed_out = true;
-        return Ok(result);
+    if !wait_exit(fd, deadline, cancel)? {
+        return Ok(not_exited(result, cancel));
     }
     result.exited = true;
-    collect_status(fd, deadline, &mut result)?;
+    collect_status(fd, deadline, cancel, &mut result)?;
     if let Some(cgroup) = cgroup {
         cgroup.remove_if_empty();
     }
@@ -90,7 +110,12 @@ pub(crate) fn wait_pidfd(fd: &PidFd, deadline: Option<Instant>) -> Result<WaitPi
 
 /// After `fd`'s process has exited: reap it (our child) or read its status from `/proc`
 /// while it is a zombie (anyone else's).
-fn collect_status(fd: &PidFd, deadline: Option<Instant>, result: &mut WaitPidResult) -> Result<()> {
+fn collect_status(
+    fd: &PidFd,
+    deadline: Option<Instant>,
+    cancel: Option<&CancelFd>,
+    result: &mut WaitPidResult,
+) -> Result<()> {
     let pid = fd.pid();
     let mut backoff = Duration::from_micros(50);
     loop {
@@ -106,14 +131,14 @@ fn collect_status(fd: &PidFd, deadline: Option<Instant>, result: &mut WaitPidRes
             // Our child, exited, but not reapable yet: a tracer sees its exit first. Wait
             // for that (briefly, within the deadline).
             Ok(None) => {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
+                if deadline.is_some_and(|d| Instant::now() >= d) || cancel::triggered(cancel) {
                     result.warnings.push(format!(
                         "PID {pid} has exited but could not be reaped before the deadline \
-                         (a tracer holds it?): its exit status is unknown"
+                         or the cancel (a tracer holds it?): its exit status is unknown"
                     ));
                     return Ok(());
                 }
-                std::thread::sleep(backoff);
+                cancel::pause(cancel, backoff);
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(Errno::INTR) => {}
@@ -151,16 +176,25 @@ fn status_from_proc(fd: &PidFd, result: &mut WaitPidResult) {
     }
 }
 
-/// Wait until `fd`'s process has exited (a zombie counts) or `deadline` passes. True when it
-/// exited.
-pub(crate) fn wait_exit(fd: &PidFd, deadline: Option<Instant>) -> Result<bool> {
-    Ok(wait_all_exit(&[fd], deadline)?[0])
+/// Wait until `fd`'s process has exited (a zombie counts), `deadline` passes or `cancel` is
+/// triggered. True when it exited.
+pub(crate) fn wait_exit(
+    fd: &PidFd,
+    deadline: Option<Instant>,
+    cancel: Option<&CancelFd>,
+) -> Result<bool> {
+    Ok(wait_all_exit(&[fd], deadline, cancel)?[0])
 }
 
-/// Wait until every process in `fds` has exited (zombies count) or `deadline` passes, with
-/// one `poll(2)` over all of them per wake-up; the ready ones are dropped from the set.
-/// Returns, for each, whether it exited. `EINTR` restarts the wait with the time left.
-pub(crate) fn wait_all_exit(fds: &[&PidFd], deadline: Option<Instant>) -> Result<Vec<bool>> {
+/// Wait until every process in `fds` has exited (zombies count), `deadline` passes or
+/// `cancel` is triggered, with one `poll(2)` over all of them (and the cancel eventfd) per
+/// wake-up; the ready ones are dropped from the set. Returns, for each, whether it exited.
+/// `EINTR` restarts the wait with the time left.
+pub(crate) fn wait_all_exit(
+    fds: &[&PidFd],
+    deadline: Option<Instant>,
+    cancel: Option<&CancelFd>,
+) -> Result<Vec<bool>> {
     let mut exited = vec![false; fds.len()];
     let mut pending: Vec<usize> = (0..fds.len()).collect();
     while !pending.is_empty() {
@@ -171,11 +205,17 @@ pub(crate) fn wait_all_exit(fds: &[&PidFd], deadline: Option<Instant>) -> Result
             .iter()
             .map(|&i| PollFd::new(fds[i], PollFlags::IN))
             .collect();
+        // The cancel eventfd, when given, is polled last; it stays readable once triggered.
+        if let Some(cancel) = cancel {
+            polled.push(PollFd::new(cancel, PollFlags::IN));
+        }
         match rustix::event::poll(&mut polled, timeout.as_ref()) {
             Ok(0) => break,
             Ok(_) => {
-                let ready: Vec<bool> = polled.iter().map(|p| !p.revents().is_empty()).collect();
+                let mut ready: Vec<bool> = polled.iter().map(|p| !p.revents().is_empty()).collect();
                 drop(polled);
+                // Exits seen in the same wake-up as the cancel still count.
+                let cancelled = cancel.is_some() && ready.pop() == Some(true);
                 let mut k = 0;
                 pending.retain(|&i| {
                     let done = ready[k];
@@ -185,6 +225,9 @@ pub(crate) fn wait_all_exit(fds: &[&PidFd], deadline: Option<Instant>) -> Result
                     }
                     !done
                 });
+                if cancelled {
+                    break;
+                }
             }
             Err(Errno::INTR) => {}
             Err(e) => {
@@ -216,10 +259,11 @@ fn exited_without_pidfd(pid: Pid) -> Result<bool> {
 pub(crate) fn wait_handles_exit(
     handles: &[&Handle],
     deadline: Option<Instant>,
+    cancel: Option<&CancelFd>,
 ) -> Result<Vec<bool>> {
     if handles.iter().all(|h| h.has_pidfd()) {
         let fds: Vec<&PidFd> = handles.iter().filter_map(|h| h.pidfd()).collect();
-        return wait_all_exit(&fds, deadline);
+        return wait_all_exit(&fds, deadline, cancel);
     }
     let mut exited = vec![false; handles.len()];
     let mut backoff = FIRST_BACKOFF;
@@ -237,10 +281,13 @@ pub(crate) fn wait_handles_exit(
             return Ok(exited);
         }
         let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
+        if deadline.is_some_and(|d| now >= d) || cancel::triggered(cancel) {
             // One last look at the pidfds, without waiting.
             let fds: Vec<&PidFd> = with_fd.iter().filter_map(|&i| handles[i].pidfd()).collect();
-            for (k, done) in wait_all_exit(&fds, Some(now))?.into_iter().enumerate() {
+            for (k, done) in wait_all_exit(&fds, Some(now), None)?
+                .into_iter()
+                .enumerate()
+            {
                 exited[with_fd[k]] |= done;
             }
             return Ok(exited);
@@ -252,9 +299,15 @@ pub(crate) fn wait_handles_exit(
         };
         let fds: Vec<&PidFd> = with_fd.iter().filter_map(|&i| handles[i].pidfd()).collect();
         if fds.is_empty() {
-            std::thread::sleep(slice_end.map_or(backoff, |e| e.saturating_duration_since(now)));
+            cancel::pause(
+                cancel,
+                slice_end.map_or(backoff, |e| e.saturating_duration_since(now)),
+            );
         } else {
-            for (k, done) in wait_all_exit(&fds, slice_end)?.into_iter().enumerate() {
+            for (k, done) in wait_all_exit(&fds, slice_end, cancel)?
+                .into_iter()
+                .enumerate()
+            {
                 exited[with_fd[k]] |= done;
             }
         }
@@ -264,7 +317,11 @@ pub(crate) fn wait_handles_exit(
 
 /// The fallback without pidfds: `waitpid(WNOHANG)` for the caller's children, `kill(pid, 0)`
 /// and the `/proc` state for others, with a backoff of 1 to 20 ms between rounds.
-fn wait_without_pidfd(pid: Pid, deadline: Option<Instant>) -> Result<WaitPidResult> {
+fn wait_without_pidfd(
+    pid: Pid,
+    deadline: Option<Instant>,
+    cancel: Option<&CancelFd>,
+) -> Result<WaitPidResult> {
     let mut result = new_result(pid);
     result.warnings.push(NO_PIDFD_WARNING.to_string());
     match super::signal::kill(pid, Signal::PROBE) {
@@ -303,14 +360,12 @@ fn wait_without_pidfd(pid: Pid, deadline: Option<Instant>) -> Result<WaitPidResu
             Err(e) => return Err(errno_error("waitpid", pid, e)),
         }
         let now = Instant::now();
-        if let Some(d) = deadline {
-            if now >= d {
-                result.timed_out = true;
-                return Ok(result);
-            }
-            std::thread::sleep(backoff.min(d - now));
-        } else {
-            std::thread::sleep(backoff);
+        if deadline.is_some_and(|d| now >= d) || cancel::triggered(cancel) {
+            return Ok(not_exited(result, cancel));
+        }
+        match deadline {
+            Some(d) => cancel::pause(cancel, backoff.min(d - now)),
+            None => cancel::pause(cancel, backoff),
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
@@ -353,6 +408,6 @@ mod tests {
 
     #[test]
     fn an_empty_set_is_done_at_once() {
-        assert!(wait_all_exit(&[], None).unwrap().is_empty());
+        assert!(wait_all_exit(&[], None, None).unwrap().is_empty());
     }
 }

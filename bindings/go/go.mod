@@ -1,0 +1,3 @@
+module sysprims.dev/sysprims
+
+go 1.24
