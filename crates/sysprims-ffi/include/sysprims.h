@@ -356,6 +356,39 @@ int32_t sysprims_wait_pid_cancellable(uint32_t pid, int64_t timeout_ms, const sy
  */
 int32_t sysprims_terminate_tree_cancellable(uint32_t pid, const char *config_json, const sysprims_cancel *cancel, char **out_json);
 
+/**
+ * Run a command under a deadline and wait for it: `request_json` is a TimeoutRequest
+ * document (`{"argv": ["make", "test"], "timeout_ms": 60000, "config": {"kill_after_ms":
+ * 5000, "cleanup": true, ...}}`; `timeout_ms` 0 means no deadline); `*out_json` is a
+ * TimeoutReport document (`outcome` `"completed"` or `"timed_out"`, `exit_code`, `signal`,
+ * `escalated`, `exit_status` as GNU timeout would exit, `survivors`,
+ * `tree_kill_reliability`, `warnings`, ...). At the deadline the whole job gets the
+ * config's signal (TERM), and SIGKILL after `kill_after_ms`; what the command left running
+ * after a timeout is ended too. The call blocks until the command has exited.
+ *
+ * Errors: InvalidArgument (bad JSON, empty argv), SpawnFailed (not found, not executable;
+ * the last error names the errno), NotSupported or PermissionDenied (cgroup containment
+ * demanded and unavailable).
+ *
+ * # Safety
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for
+ * writing one pointer.
+ */
+int32_t sysprims_timeout_run(const char *request_json, char **out_json);
+
+/**
+ * [`sysprims_timeout_run`] that [`sysprims_cancel_trigger`] can cut short: on a trigger the
+ * whole job is SIGKILLed at once, and the report says `timed_out`, `escalated`, with
+ * `"cancelled"` among its warnings. Nothing of the job is left running.
+ *
+ * Errors: as [`sysprims_timeout_run`]; a NULL `cancel` is InvalidArgument.
+ *
+ * # Safety
+ * `request_json` is NULL or a NUL-terminated string; `cancel` is NULL or a live token;
+ * `out_json` is NULL or valid for writing one pointer.
+ */
+int32_t sysprims_timeout_run_cancellable(const char *request_json, const sysprims_cancel *cancel, char **out_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

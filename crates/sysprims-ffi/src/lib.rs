@@ -37,7 +37,7 @@ use boundary::{
 };
 use sysprims::{
     CancelToken, FdFilter, KillDescendantsOptions, PortFilter, ProcessIdentity, Signal,
-    SnapshotOptions, SpawnInGroupConfig, TerminateTreeConfig,
+    SnapshotOptions, SpawnInGroupConfig, TerminateTreeConfig, TimeoutRequest,
 };
 
 /// The version of this ABI. It changes only when an existing function's signature or
@@ -579,6 +579,60 @@ pub unsafe extern "C" fn sysprims_terminate_tree_cancellable(
             &config,
             &cancel.token,
         )?)
+    })
+}
+
+/// Run a command under a deadline and wait for it: `request_json` is a TimeoutRequest
+/// document (`{"argv": ["make", "test"], "timeout_ms": 60000, "config": {"kill_after_ms":
+/// 5000, "cleanup": true, ...}}`; `timeout_ms` 0 means no deadline); `*out_json` is a
+/// TimeoutReport document (`outcome` `"completed"` or `"timed_out"`, `exit_code`, `signal`,
+/// `escalated`, `exit_status` as GNU timeout would exit, `survivors`,
+/// `tree_kill_reliability`, `warnings`, ...). At the deadline the whole job gets the
+/// config's signal (TERM), and SIGKILL after `kill_after_ms`; what the command left running
+/// after a timeout is ended too. The call blocks until the command has exited.
+///
+/// Errors: InvalidArgument (bad JSON, empty argv), SpawnFailed (not found, not executable;
+/// the last error names the errno), NotSupported or PermissionDenied (cgroup containment
+/// demanded and unavailable).
+///
+/// # Safety
+/// `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for
+/// writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sysprims_timeout_run(
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    call("sysprims_timeout_run", || {
+        // SAFETY: the caller's contract for out_json and request_json.
+        let out = unsafe { OutJson::new(out_json)? };
+        let request: TimeoutRequest = unsafe { read_json("request_json", request_json)? };
+        out.write(&request.run(None)?)
+    })
+}
+
+/// [`sysprims_timeout_run`] that [`sysprims_cancel_trigger`] can cut short: on a trigger the
+/// whole job is SIGKILLed at once, and the report says `timed_out`, `escalated`, with
+/// `"cancelled"` among its warnings. Nothing of the job is left running.
+///
+/// Errors: as [`sysprims_timeout_run`]; a NULL `cancel` is InvalidArgument.
+///
+/// # Safety
+/// `request_json` is NULL or a NUL-terminated string; `cancel` is NULL or a live token;
+/// `out_json` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sysprims_timeout_run_cancellable(
+    request_json: *const c_char,
+    cancel: *const SysprimsCancel,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    call("sysprims_timeout_run_cancellable", || {
+        // SAFETY: the caller's contract for out_json and request_json.
+        let out = unsafe { OutJson::new(out_json)? };
+        // SAFETY: NULL or a live token, by the caller's contract.
+        let cancel = unsafe { cancel.as_ref() }.ok_or_else(|| null_argument("cancel"))?;
+        let request: TimeoutRequest = unsafe { read_json("request_json", request_json)? };
+        out.write(&request.run_cancellable(None, &cancel.token)?)
     })
 }
 

@@ -87,7 +87,7 @@ pub use spawn::{
 pub use timeout::{
     CommandStatus, RunDetails, TIMEOUT_REPORT_SCHEMA_ID, TimeoutConfig, TimeoutControl,
     TimeoutEvent, TimeoutOutcome, TimeoutReport, TimeoutRequest, run_with_timeout,
-    run_with_timeout_controlled,
+    run_with_timeout_cancellable, run_with_timeout_controlled,
 };
 pub use tree::{
     KillDescendantsOptions, TERMINATE_TREE_RESULT_SCHEMA_ID, TerminateTreeConfig,

@@ -15,6 +15,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::CancelToken;
 use crate::error::Result;
 use crate::signal::Signal;
 use crate::spawn::{Containment, ContainmentKind, StdioConfig, TreeKillReliability};
@@ -307,6 +308,27 @@ impl TimeoutRequest {
     /// As [`run_with_timeout`]; an empty `argv` is
     /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument).
     pub fn run(&self, control: Option<&TimeoutControl>) -> Result<TimeoutReport> {
+        self.run_inner(control, None)
+    }
+
+    /// [`run`](TimeoutRequest::run) that `cancel` can cut short: see
+    /// [`run_with_timeout_cancellable`].
+    ///
+    /// # Errors
+    /// As [`run`](TimeoutRequest::run).
+    pub fn run_cancellable(
+        &self,
+        control: Option<&TimeoutControl>,
+        cancel: &CancelToken,
+    ) -> Result<TimeoutReport> {
+        self.run_inner(control, Some(cancel))
+    }
+
+    fn run_inner(
+        &self,
+        control: Option<&TimeoutControl>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<TimeoutReport> {
         let Some((command, args)) = self.argv.split_first() else {
             return Err(crate::SysprimsError::invalid(
                 "argv",
@@ -315,7 +337,7 @@ impl TimeoutRequest {
             ));
         };
         let timeout = Duration::from_millis(self.timeout_ms);
-        let outcome = run_inner(command, args, timeout, &self.config, control)?;
+        let outcome = run_inner(command, args, timeout, &self.config, control, cancel)?;
         Ok(TimeoutReport::new(
             self.argv.clone(),
             timeout,
@@ -441,11 +463,13 @@ impl TimeoutControl {
         self.push(Request::Expire);
     }
 
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn take(&self) -> Vec<Request> {
         self.inner.waker.drain();
         std::mem::take(&mut *self.inner.queue.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn notify(&self, event: &TimeoutEvent) {
         if let Some(observer) = &*self
             .inner
@@ -496,7 +520,25 @@ pub fn run_with_timeout(
     timeout: Duration,
     config: &TimeoutConfig,
 ) -> Result<TimeoutOutcome> {
-    run_inner(command, args, timeout, config, None)
+    run_inner(command, args, timeout, config, None, None)
+}
+
+/// [`run_with_timeout`] that `cancel` can cut short: once [`CancelToken::cancel`] is called
+/// (from another thread, or before the call), the whole job is `SIGKILL`ed at once, and the
+/// outcome is [`TimeoutOutcome::TimedOut`] with `escalated` set and
+/// [`CANCELLED_WARNING`](crate::CANCELLED_WARNING) among its warnings. Nothing of the job is
+/// left running.
+///
+/// # Errors
+/// As [`run_with_timeout`].
+pub fn run_with_timeout_cancellable(
+    command: &str,
+    args: &[String],
+    timeout: Duration,
+    config: &TimeoutConfig,
+    cancel: &CancelToken,
+) -> Result<TimeoutOutcome> {
+    run_inner(command, args, timeout, config, None, Some(cancel))
 }
 
 /// [`run_with_timeout`], with a [`TimeoutControl`] through which other threads can forward
@@ -511,7 +553,7 @@ pub fn run_with_timeout_controlled(
     config: &TimeoutConfig,
     control: &TimeoutControl,
 ) -> Result<TimeoutOutcome> {
-    run_inner(command, args, timeout, config, Some(control))
+    run_inner(command, args, timeout, config, Some(control), None)
 }
 
 fn run_inner(
@@ -520,6 +562,7 @@ fn run_inner(
     timeout: Duration,
     config: &TimeoutConfig,
     control: Option<&TimeoutControl>,
+    cancel: Option<&CancelToken>,
 ) -> Result<TimeoutOutcome> {
     let mut argv = Vec::with_capacity(args.len() + 1);
     argv.push(command.to_string());
@@ -537,5 +580,11 @@ fn run_inner(
         kill_on_parent_death: config.kill_on_parent_death,
     };
     crate::job::validate(&spawn)?;
-    crate::sys::timeout::run(&spawn, timeout, config, control)
+    crate::sys::timeout::run(
+        &spawn,
+        timeout,
+        config,
+        control,
+        cancel.map(CancelToken::sys),
+    )
 }

@@ -223,6 +223,52 @@ fn cleanup_ends_what_a_finished_command_left() {
 }
 
 #[test]
+fn a_cancel_kills_the_whole_job_at_once() {
+    let m = MarkerGuard::new("timeout-cancel");
+    let mut reports = Reports::new();
+    let config = TimeoutConfig {
+        stdout: reports.stdio(),
+        ..TimeoutConfig::default()
+    };
+    let cancel = sysprims::CancelToken::new().unwrap();
+    let outcome = std::thread::scope(|s| {
+        let run = s.spawn(|| {
+            // No deadline, and TERM ignored: only the cancel can end it.
+            sysprims::run_with_timeout_cancellable(
+                "sh",
+                &args(&["-c", "trap '' TERM; sleep 1000 & echo up; wait; : $0", &m.0]),
+                Duration::ZERO,
+                &config,
+                &cancel,
+            )
+        });
+        assert_eq!(reports.line(), "up");
+        reports.close_ours();
+        cancel.cancel();
+        run.join().unwrap().unwrap()
+    });
+    let TimeoutOutcome::TimedOut {
+        escalated,
+        status,
+        run,
+        ..
+    } = &outcome
+    else {
+        panic!("expected the cancel to end it as a timeout: {outcome:?}");
+    };
+    assert!(escalated);
+    assert_eq!(status.signal, Some(libc::SIGKILL));
+    assert!(
+        run.warnings
+            .iter()
+            .any(|w| w == sysprims::CANCELLED_WARNING)
+    );
+    // Every process that held the pipe is gone.
+    assert_eq!(reports.rest(), "");
+    assert!(marked_pids(&m.0).is_empty());
+}
+
+#[test]
 fn forwarded_signals_reach_the_command_and_are_reported() {
     let m = MarkerGuard::new("timeout-forward");
     let mut reports = Reports::new();

@@ -544,6 +544,81 @@ static void test_cancellation(void) {
 }
 
 /* Every bad input: InvalidArgument, last error set, *out_json NULL, no signal sent. */
+/* ---- timeout ------------------------------------------------------------------------ */
+
+struct timeout_runner {
+    const char *request;
+    const sysprims_cancel *cancel;
+    int32_t rc;
+    char *out;
+};
+
+static void *run_timeout_cancellable(void *arg) {
+    struct timeout_runner *r = arg;
+    r->rc = sysprims_timeout_run_cancellable(r->request, r->cancel, &r->out);
+    return NULL;
+}
+
+static void test_timeout(void) {
+    char *out;
+    /* Completes: the command's status, and the status GNU timeout would exit with. */
+    EXPECT_OK("timeout_run(exit 3)",
+              sysprims_timeout_run(
+                  "{\"argv\":[\"sh\",\"-c\",\"exit 3\"],\"timeout_ms\":60000}", &out));
+    CHECK(has(out, "\"outcome\":\"completed\"") && number_of(out, "exit_code") == 3 &&
+              number_of(out, "exit_status") == 3,
+          "%s", out);
+    CHECK(has(out, "timeout-report/v1.json"), "%s", out);
+    sysprims_free_string(out);
+
+    /* Times out: the job gets TERM, exit status 124. */
+    EXPECT_OK("timeout_run(sleep)",
+              sysprims_timeout_run("{\"argv\":[\"sleep\",\"1000\"],\"timeout_ms\":50}", &out));
+    CHECK(has(out, "\"outcome\":\"timed_out\"") && number_of(out, "exit_status") == 124 &&
+              number_of(out, "signal") == SIGTERM && has(out, "\"escalated\":false") &&
+              has(out, "\"survivors\":[]"),
+          "%s", out);
+    sysprims_free_string(out);
+
+    /* Not found: SpawnFailed, and the message names the program. */
+    out = POISON;
+    int32_t rc = sysprims_timeout_run(
+        "{\"argv\":[\"sysprims-test-no-such-command\"],\"timeout_ms\":1000}", &out);
+    CHECK(rc == SYSPRIMS_ERR_SPAWN_FAILED && out == NULL, "rc %d", rc);
+    char *msg = sysprims_last_error_message();
+    CHECK(has(msg, "sysprims-test-no-such-command"), "%s", msg);
+    sysprims_free_string(msg);
+
+    /* Cancelled from another thread while a TERM-ignoring job runs with no deadline: the
+     * job is killed at once, whole. */
+    sysprims_cancel *cancel = sysprims_cancel_new();
+    CHECK(cancel != NULL, "cancel_new");
+    int fds[2];
+    CHECK(pipe(fds) == 0, "pipe");
+    char request[256];
+    snprintf(request, sizeof request,
+             "{\"argv\":[\"sh\",\"-c\",\"trap '' TERM; echo up >&%d; exec sleep 1000\"],"
+             "\"timeout_ms\":0}",
+             fds[1]);
+    struct timeout_runner r = {.request = request, .cancel = cancel, .out = POISON};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, run_timeout_cancellable, &r) == 0, "pthread_create");
+    read_line(fds[0], "up");
+    close(fds[1]); /* the job has its copy */
+    sysprims_cancel_trigger(cancel);
+    CHECK(pthread_join(t, NULL) == 0, "pthread_join");
+    expect_ok("timeout_run_cancellable", r.rc, r.out);
+    CHECK(has(r.out, "\"outcome\":\"timed_out\"") && has(r.out, "\"escalated\":true") &&
+              number_of(r.out, "signal") == SIGKILL && has(r.out, "\"cancelled\""),
+          "%s", r.out);
+    sysprims_free_string(r.out);
+    /* Every holder of the pipe is gone: end of file. */
+    char c;
+    CHECK(read(fds[0], &c, 1) == 0, "a process of the cancelled job lives on");
+    close(fds[0]);
+    sysprims_cancel_free(cancel);
+}
+
 static void test_bad_inputs(uint32_t live) {
     const uint32_t bad_pids[] = {0, 2147483648u, 4294967295u};
     const char *bad_utf8 = "{\"argv\":[\"\xff\xfe\"]}";
@@ -618,6 +693,10 @@ static void test_bad_inputs(uint32_t live) {
                    NULL);
     expect_invalid("terminate_tree_cancellable",
                    sysprims_terminate_tree_cancellable(live, NULL, cancel, NULL), NULL);
+    const char *ok_request = "{\"argv\":[\"true\"],\"timeout_ms\":1000}";
+    expect_invalid("timeout_run", sysprims_timeout_run(ok_request, NULL), NULL);
+    expect_invalid("timeout_run_cancellable",
+                   sysprims_timeout_run_cancellable(ok_request, cancel, NULL), NULL);
 
     /* NULL for the required input pointers (optional configs take NULL as the defaults). */
     BAD(sysprims_identity_verify(NULL, &out));
@@ -626,6 +705,9 @@ static void test_bad_inputs(uint32_t live) {
     BAD(sysprims_spawn_in_group(NULL, &out));
     BAD(sysprims_wait_pid_cancellable(live, 0, NULL, &out));
     BAD(sysprims_terminate_tree_cancellable(live, NULL, NULL, &out));
+    BAD(sysprims_timeout_run(NULL, &out));
+    BAD(sysprims_timeout_run_cancellable(NULL, cancel, &out));
+    BAD(sysprims_timeout_run_cancellable(ok_request, NULL, &out));
     sysprims_cancel_trigger(NULL); /* does nothing but set the last error */
     CHECK(sysprims_last_error_code() == SYSPRIMS_ERR_INVALID_ARGUMENT, "cancel_trigger(NULL)");
 
@@ -642,7 +724,12 @@ static void test_bad_inputs(uint32_t live) {
         BAD(sysprims_kill_descendants(live, BAD_SIGNAL, s, &out));
         BAD(sysprims_fds(live, s, &out));
         BAD(sysprims_ports(s, &out));
+        BAD(sysprims_timeout_run(s, &out));
+        BAD(sysprims_timeout_run_cancellable(s, cancel, &out));
     }
+    BAD(sysprims_timeout_run("{\"argv\":[],\"timeout_ms\":1}", &out));
+    BAD(sysprims_timeout_run("{\"argv\":[\"true\"]}", &out)); /* timeout_ms is required */
+    BAD(sysprims_timeout_run("{\"argv\":[\"true\"],\"timeout_ms\":1,\"config\":{\"x\":1}}", &out));
     BAD(sysprims_terminate_tree(live, "{\"grace_timeout_ms\":\"soon\"}", &out));
     BAD(sysprims_terminate_tree(live, "", &out));
     BAD(sysprims_terminate_tree(live, "[\"TERM\"]", &out)); /* not positional fields */
@@ -694,6 +781,7 @@ int main(void) {
     test_job_lifecycle();
     test_fds_and_ports();
     test_cancellation();
+    test_timeout();
 
     cleanup();
     printf("sysprims C ABI: %d checks passed\n", checks);

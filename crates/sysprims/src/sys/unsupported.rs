@@ -327,6 +327,7 @@ pub(crate) mod timeout {
 
         pub(crate) fn wake(&self) {}
 
+        #[allow(dead_code)]
         pub(crate) fn drain(&self) {}
     }
 
@@ -335,6 +336,7 @@ pub(crate) mod timeout {
         _timeout: Duration,
         _config: &TimeoutConfig,
         _control: Option<&TimeoutControl>,
+        _cancel: Option<&crate::sys::cancel::CancelFd>,
     ) -> Result<TimeoutOutcome> {
         Err(SysprimsError::NotSupported {
             feature: "run_with_timeout",

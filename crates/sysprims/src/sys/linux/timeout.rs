@@ -18,6 +18,7 @@ use rustix::event::{EventfdFlags, PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
 use rustix::process::{WaitId, WaitIdOptions, WaitIdStatus};
 
+use super::cancel::CancelFd;
 use super::cgroup;
 use super::jobs;
 use super::pidfd::PidFd;
@@ -70,6 +71,8 @@ struct Run<'a> {
     cgroup: Option<PathBuf>,
     own_group: bool,
     control: Option<&'a TimeoutControl>,
+    /// A cancel token still to watch (dropped once it has fired: it stays readable).
+    cancel: Option<&'a CancelFd>,
     warnings: Vec<String>,
     /// The command has exited (and is a zombie until [`Run::reap`]).
     exited: bool,
@@ -233,6 +236,9 @@ impl Run<'_> {
         if let Some(c) = self.control {
             fds.push(PollFd::from_borrowed_fd(c.inner.waker.fd(), PollFlags::IN));
         }
+        if let Some(c) = self.cancel {
+            fds.push(PollFd::new(c, PollFlags::IN));
+        }
         match rustix::event::poll(&mut fds, fallback.as_ref().or(timeout.as_ref())) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => {
@@ -312,6 +318,7 @@ pub(crate) fn run(
     timeout: Duration,
     config: &TimeoutConfig,
     control: Option<&TimeoutControl>,
+    cancel: Option<&CancelFd>,
 ) -> Result<TimeoutOutcome> {
     let start = Instant::now();
     let own_group = !config.foreground;
@@ -325,6 +332,7 @@ pub(crate) fn run(
         cgroup: started.cgroup,
         own_group,
         control,
+        cancel,
         warnings: started.warnings,
         exited: false,
         reaped: false,
@@ -395,6 +403,20 @@ fn drive(
             }
             run.notify(TimeoutEvent::Signalling { signal });
             run.signal_and_continue(signal);
+        }
+        if super::cancel::triggered(run.cancel) {
+            // Cancelled: end the job now, whole, and stop watching the token.
+            run.cancel = None;
+            timed_out = true;
+            escalated = true;
+            kill_at = None;
+            deadline = None;
+            run.warnings
+                .push(crate::cancel::CANCELLED_WARNING.to_string());
+            run.notify(TimeoutEvent::Signalling {
+                signal: Signal::KILL,
+            });
+            run.signal_job(Signal::KILL);
         }
         if kill_at.is_some_and(|k| now >= k) {
             kill_at = None;
