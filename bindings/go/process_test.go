@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"sysprims.dev/sysprims/internal/testutil"
 )
@@ -310,6 +311,12 @@ func TestJSONMatchesLibraryDocuments(t *testing.T) {
 			return r, err
 		}},
 		{"terminate", func() (any, error) { return TerminateTree(res.PID, TerminateTreeConfig{}) }},
+		{"timeout completed", func() (any, error) {
+			return RunWithTimeout([]string{"sh", "-c", "exit 4"}, time.Minute, TimeoutConfig{})
+		}},
+		{"timeout timed out", func() (any, error) {
+			return RunWithTimeout([]string{"sleep", "1000"}, time.Millisecond, TimeoutConfig{})
+		}},
 	}
 	for _, c := range cases {
 		raw = nil

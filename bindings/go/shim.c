@@ -39,6 +39,8 @@ sp_ret sp_fds(uint32_t pid, const char *filter) { SP_CALL(sysprims_fds(pid, filt
 sp_ret sp_ports(const char *filter) { SP_CALL(sysprims_ports(filter, &out)); }
 sp_ret sp_wait_pid_cancellable(uint32_t pid, int64_t ms, const sysprims_cancel *c) { SP_CALL(sysprims_wait_pid_cancellable(pid, ms, c, &out)); }
 sp_ret sp_terminate_tree_cancellable(uint32_t pid, const char *cfg, const sysprims_cancel *c) { SP_CALL(sysprims_terminate_tree_cancellable(pid, cfg, c, &out)); }
+sp_ret sp_timeout_run(const char *req) { SP_CALL(sysprims_timeout_run(req, &out)); }
+sp_ret sp_timeout_run_cancellable(const char *req, const sysprims_cancel *c) { SP_CALL(sysprims_timeout_run_cancellable(req, c, &out)); }
 
 
 

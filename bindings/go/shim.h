@@ -35,6 +35,8 @@ sp_ret sp_fds(uint32_t pid, const char *filter);
 sp_ret sp_ports(const char *filter);
 sp_ret sp_wait_pid_cancellable(uint32_t pid, int64_t ms, const sysprims_cancel *c);
 sp_ret sp_terminate_tree_cancellable(uint32_t pid, const char *cfg, const sysprims_cancel *c);
+sp_ret sp_timeout_run(const char *req);
+sp_ret sp_timeout_run_cancellable(const char *req, const sysprims_cancel *c);
 sp_cancel_ret sp_cancel_new(void);
 
 #endif

@@ -160,6 +160,28 @@ func CountMarked(marker string) int {
 	return n
 }
 
+// KillMarked sends SIGKILL to every live process whose command line contains marker, each
+// through a pidfd opened before its command line is checked again, so a reused PID is never
+// hit. For cleanups after a test that may have failed.
+func KillMarked(marker string) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		p, err := Hold(pid)
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err == nil && bytes.Contains(cmdline, []byte(marker)) {
+			p.Signal(syscall.SIGKILL)
+		}
+		p.Close()
+	}
+}
+
 // State returns the state letter of /proc/<pid>/stat, or 0 when there is no such process.
 func State(pid int) byte {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
