@@ -583,3 +583,90 @@ fn without_clone3_spawn_forks_into_the_cgroup() {
         common::run_ignored_scenario("no_clone3_scenario", "NO-CLONE3-OK");
     }
 }
+
+/// `terminate_tree` and `wait_pid` on the same job at once: the wait may reap the job's last
+/// process and remove its cgroup while the termination is still at work. Both succeed.
+#[test]
+fn terminate_tree_and_a_concurrent_wait_both_succeed() {
+    if !require("a writable cgroup v2", cgroup_writable()) {
+        return;
+    }
+    let marker = format!("0.{}", new_marker());
+    for _ in 0..50 {
+        let (job, _cleanup) = marked_job(
+            &marker,
+            SpawnInGroupConfig {
+                argv: vec!["sleep".into(), "1000".into(), marker.clone()],
+                ..Default::default()
+            },
+        );
+        let pid = job.pid();
+        let (ended, waited) = std::thread::scope(|s| {
+            let waiter = s.spawn(|| wait_pid(pid, None));
+            let ended = sysprims::terminate_tree(pid, &TerminateTreeConfig::default());
+            (ended, waiter.join().unwrap())
+        });
+        let ended = ended.unwrap();
+        assert!(ended.exited, "{ended:?}");
+        let waited = waited.unwrap();
+        assert!(waited.exited, "{waited:?}");
+        assert_eq!(waited.signal, Some(libc::SIGTERM));
+        if let Some(dir) = job.cgroup() {
+            assert!(!dir.exists());
+        }
+        job.detach();
+    }
+}
+
+/// A `cgroup_parent` that is not in the cgroup v2 hierarchy (here a directory that merely
+/// holds a file named `cgroup.procs`, as a v1 hierarchy's directories do) degrades that job
+/// only: the first spawn of a process, so nothing cached earlier hides the effect.
+#[test]
+fn a_bad_cgroup_parent_degrades_only_its_own_job() {
+    if !require("a writable cgroup v2", cgroup_writable()) {
+        return;
+    }
+    common::run_ignored_scenario("bad_cgroup_parent_scenario", "BAD-PARENT-OK");
+}
+
+#[test]
+#[ignore = "run by a_bad_cgroup_parent_degrades_only_its_own_job, in a process of its own"]
+fn bad_cgroup_parent_scenario() {
+    let fake = std::env::temp_dir().join(format!("sysprims-test-fake-cgroup-{}", new_marker()));
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(fake.join("cgroup.procs"), "").unwrap();
+    let mut odd = Job::spawn(&SpawnInGroupConfig {
+        argv: vec!["true".into()],
+        cgroup_parent: Some(fake.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    odd.wait(None).unwrap();
+    let degraded = odd.result().clone();
+    let _ = std::fs::remove_dir_all(&fake);
+    assert_eq!(
+        degraded.tree_kill_reliability,
+        TreeKillReliability::BestEffort
+    );
+    assert!(
+        degraded
+            .warnings
+            .iter()
+            .any(|w| w.contains("not a cgroup v2 directory")),
+        "{:?}",
+        degraded.warnings
+    );
+    let mut normal = Job::spawn(&SpawnInGroupConfig {
+        argv: vec!["true".into()],
+        ..Default::default()
+    })
+    .unwrap();
+    normal.wait(None).unwrap();
+    assert_eq!(
+        normal.result().tree_kill_reliability,
+        TreeKillReliability::Guaranteed,
+        "{:?}",
+        normal.result().warnings
+    );
+    println!("BAD-PARENT-OK");
+}

@@ -364,3 +364,32 @@ time.sleep(1000)
     assert!(r.exited && !r.escalated, "{r:?}");
     assert_eq!(g.read_line(), "got-term");
 }
+
+/// A root the caller may not signal is PermissionDenied at once, with nothing sent and no
+/// timeout waited out (callers fall back on it). Runs as `nobody` in a child process of its
+/// own, against this test process (root's).
+#[test]
+fn an_unsignallable_root_is_permission_denied() {
+    if !common::require("root (to become nobody)", common::is_root()) {
+        return;
+    }
+    common::run_ignored_scenario("unsignallable_root_scenario", "UNSIGNALLABLE-ROOT-OK");
+}
+
+#[test]
+#[ignore = "run by an_unsignallable_root_is_permission_denied, as nobody"]
+fn unsignallable_root_scenario() {
+    let target = std::os::unix::process::parent_id();
+    // SAFETY: setgid/setuid with constant IDs; this process is a scenario of its own.
+    unsafe {
+        assert_eq!(libc::setgid(65534), 0);
+        assert_eq!(libc::setuid(65534), 0);
+    }
+    let config = sysprims::TerminateTreeConfig {
+        grace_timeout_ms: 3_600_000,
+        ..Default::default()
+    };
+    let err = sysprims::terminate_tree(target, &config).unwrap_err();
+    assert_eq!(err.code(), sysprims::ErrorCode::PermissionDenied, "{err}");
+    println!("UNSIGNALLABLE-ROOT-OK");
+}

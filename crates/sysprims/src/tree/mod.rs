@@ -181,6 +181,9 @@ fn terminate_tree_inner(
         open_checked(pid, config)?;
         return terminate_job_cgroup(pid, &dir, config, cancel);
     }
+    // A root we may not signal is an error, before anything is sent and without waiting out
+    // the timeouts: callers fall back on PermissionDenied (the integration guide's rule).
+    crate::sys::signal::kill(pid, Signal::PROBE)?;
     walk::terminate_walk(pid, config, cancel)
 }
 

@@ -200,8 +200,9 @@ impl JobCgroup {
         static OWN: OnceLock<Result<PathBuf, Unavailable>> = OnceLock::new();
         let parent = match parent {
             Some(p) => {
-                mount()?;
-                if !p.join("cgroup.procs").exists() {
+                let mount = mount()?;
+                // A v1 hierarchy has cgroup.procs too, but no cgroup.kill and no freezer here.
+                if !p.starts_with(&mount.point) || !p.join("cgroup.procs").exists() {
                     return Err(Unavailable::new(
                         format!("{} is not a cgroup v2 directory", p.display()),
                         None,
@@ -246,12 +247,17 @@ impl JobCgroup {
             };
             // The kill switch is what makes containment "guaranteed": without cgroup.kill
             // (5.14) or cgroup.freeze (5.2) a forking job could outrun a kill of each member.
-            // A property of the kernel: asked once.
-            static CAN_KILL: OnceLock<bool> = OnceLock::new();
-            let can_kill = *CAN_KILL.get_or_init(|| {
-                cgroup.path.join("cgroup.kill").exists()
-                    || cgroup.path.join("cgroup.freeze").exists()
-            });
+            // A property of the kernel: once seen, not asked again (a "no" is asked again,
+            // so that one odd parent cannot degrade every later job).
+            static CAN_KILL: OnceLock<()> = OnceLock::new();
+            let can_kill = CAN_KILL.get().is_some() || {
+                let yes = cgroup.path.join("cgroup.kill").exists()
+                    || cgroup.path.join("cgroup.freeze").exists();
+                if yes {
+                    let _ = CAN_KILL.set(());
+                }
+                yes
+            };
             if !can_kill {
                 cgroup.remove();
                 return Err(Unavailable::new(

@@ -346,8 +346,43 @@ pub(crate) fn wait_first(
     }
 }
 
-/// Remove a job cgroup if nothing is left in it.
+/// Job cgroups a [`terminate_cgroup`] of this process is ending: a concurrent `wait_pid` that
+/// reaps the last process leaves their removal to it, instead of pulling the cgroup out from
+/// under its wait on `cgroup.events` (where a removal wakes nobody).
+static ENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Marks a job cgroup as being ended for as long as it lives.
+struct Ending(PathBuf);
+
+impl Ending {
+    fn new(dir: &Path) -> Ending {
+        ENDING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(dir.to_path_buf());
+        Ending(dir.to_path_buf())
+    }
+}
+
+impl Drop for Ending {
+    fn drop(&mut self) {
+        let mut ending = ENDING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = ending.iter().position(|d| *d == self.0) {
+            ending.swap_remove(i);
+        }
+    }
+}
+
+/// Remove a job cgroup if nothing is left in it (and no termination of ours is at work on it).
 pub(crate) fn remove_if_empty(dir: &Path) {
+    if ENDING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|d| d == dir)
+    {
+        return;
+    }
     if cgroup::procs(dir).map(|p| p.is_empty()).unwrap_or(false) {
         let _ = cgroup::remove_tree(dir);
     }
@@ -428,6 +463,32 @@ pub(crate) fn signal_members(
 /// cgroup once empty. A triggered `cancel` ends the grace period at once, and cuts the wait
 /// after the kill to [`CANCELLED_KILL_WAIT`](crate::tree::CANCELLED_KILL_WAIT).
 pub(crate) fn terminate_cgroup(
+    dir: &Path,
+    config: &TerminateTreeConfig,
+    result: TerminateTreeResult,
+    cancel: Option<&CancelFd>,
+) -> Result<TerminateTreeResult> {
+    let unfinished = result.clone();
+    let _ending = Ending::new(dir);
+    match end_cgroup(dir, config, result, cancel) {
+        // Another process's `wait_pid` reaped the job's last process and removed its cgroup
+        // under us (the cgroup files then fail with ENODEV or ENOENT). A cgroup can only be
+        // removed once empty: the job is over.
+        Err(_) if !dir.exists() => {
+            let mut done = unfinished;
+            done.exited = true;
+            done.warnings.push(format!(
+                "the job ended and its cgroup {} was removed (by another process's wait) \
+                 while it was being ended",
+                dir.display()
+            ));
+            Ok(done)
+        }
+        other => other,
+    }
+}
+
+fn end_cgroup(
     dir: &Path,
     config: &TerminateTreeConfig,
     mut result: TerminateTreeResult,
