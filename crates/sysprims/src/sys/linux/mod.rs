@@ -43,7 +43,7 @@ pub(crate) mod process {
             settle_exec: true,
         };
         let mut raw = ProcReader::default().read_process(pid.get(), parts, &clock)?;
-        raw.info.user = UserCache::default().name(raw.info.uid);
+        raw.info.user = super::users::cached_name(raw.info.uid);
         Ok(raw.info)
     }
 
