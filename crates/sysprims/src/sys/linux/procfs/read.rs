@@ -377,6 +377,21 @@ pub(crate) fn list_pids() -> Result<Vec<u32>> {
     Ok(pids)
 }
 
+/// Whether `pid` names a process (a thread-group leader) rather than another thread of one,
+/// which `/proc/<tid>` also answers for. `pidfd_open` refuses non-leaders with `EINVAL`: about
+/// a third of the cost of reading and parsing `status`, which is the fallback where pidfds
+/// are missing.
+fn is_process(pid: u32, dir: &ProcDir, reader: &mut ProcReader) -> Result<bool> {
+    let raw = rustix::process::Pid::from_raw(pid as i32)
+        .ok_or_else(|| SysprimsError::process_not_found("read process", pid))?;
+    match rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()) {
+        Ok(_fd) => Ok(true),
+        Err(Errno::INVAL) => Ok(false),
+        Err(Errno::SRCH) => Err(SysprimsError::process_not_found("read process", pid)),
+        Err(_) => Ok(reader.tgid(dir)? == Some(pid)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,20 +417,5 @@ mod tests {
             read_into(&me.fd, c"no-such-file", &mut buf),
             Err(Errno::NOENT)
         ));
-    }
-}
-
-/// Whether `pid` names a process (a thread-group leader) rather than another thread of one,
-/// which `/proc/<tid>` also answers for. `pidfd_open` refuses non-leaders with `EINVAL`: about
-/// a third of the cost of reading and parsing `status`, which is the fallback where pidfds
-/// are missing.
-fn is_process(pid: u32, dir: &ProcDir, reader: &mut ProcReader) -> Result<bool> {
-    let raw = rustix::process::Pid::from_raw(pid as i32)
-        .ok_or_else(|| SysprimsError::process_not_found("read process", pid))?;
-    match rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()) {
-        Ok(_fd) => Ok(true),
-        Err(Errno::INVAL) => Ok(false),
-        Err(Errno::SRCH) => Err(SysprimsError::process_not_found("read process", pid)),
-        Err(_) => Ok(reader.tgid(dir)? == Some(pid)),
     }
 }
