@@ -18,8 +18,7 @@ import (
 // no zombie is left, and TerminateTree on such a job
 //   - refuses with ErrNotFound once the job has exited and been reaped, because its PID may
 //     have been reused;
-//   - pauses that wait while it runs (the library must not reap and remove the job's cgroup
-//     under a termination in progress), so the PID cannot be reused under it either;
+//   - pauses that wait while it runs, so the PID cannot be reaped and reused under it;
 //   - guards the call with the job's start time (TerminateTreeConfig.RequireStartTimeMS),
 //     unless the caller set a guard;
 //   - returns after the job is reaped.
@@ -129,8 +128,9 @@ func (a *SysprimsAdapter) TerminateTree(pid uint32, config TerminateTreeConfig) 
 
 // deniedIfNothingSignalled turns a termination that could signal nothing and left the tree
 // running into ErrPermissionDenied, the error the guide tells supervisors to expect (and to
-// fall back on). The library reports that case as a result (Signalled 0, survivors, a
-// "permission denied" warning) after waiting out both timeouts.
+// fall back on). The library itself returns ErrPermissionDenied when the root may not be
+// signalled; this also covers a tree none of whose members could be (a result with
+// Signalled 0, survivors and "permission denied" warnings).
 func deniedIfNothingSignalled(res *TerminateTreeResult, err error) (*TerminateTreeResult, error) {
 	if err != nil || res.Signalled > 0 || res.Exited || len(res.Survivors) == 0 {
 		return res, err
