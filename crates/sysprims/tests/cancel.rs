@@ -10,8 +10,6 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
@@ -145,21 +143,28 @@ fn no_pidfd_cancel_scenario() {
     println!("NO-PIDFD-CANCEL-OK");
 }
 
-/// A marker of digits only (it rides in `sleep`'s arguments as a fraction of a second) that
-/// no other process on the machine has in its command line, with a guard that kills every
-/// process carrying it.
+/// A marker of digits only (it rides in `sleep`'s arguments as a fraction of a second), with
+/// a guard that kills every process carrying it.
 fn numeric_marker() -> MarkerGuard {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    MarkerGuard(format!(
-        "9{}{:09}{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
+    MarkerGuard(common::new_marker())
+}
+
+/// `terminate_tree_cancellable(pid)` with a grace period far longer than any test, cancelled
+/// while it waits in it: the tree must be escalated at once, with the warning.
+fn terminate_cancelled_in_grace(pid: u32) -> sysprims::TerminateTreeResult {
+    let token = std::sync::Arc::new(CancelToken::new().unwrap());
+    let config = TerminateTreeConfig {
+        grace_timeout_ms: 3_600_000,
+        ..Default::default()
+    };
+    let result =
+        cancel_while_waiting(token, move |t| terminate_tree_cancellable(pid, &config, t)).unwrap();
+    assert!(result.escalated, "{result:?}");
+    assert!(
+        result.warnings.iter().any(|w| w == CANCELLED_WARNING),
+        "{result:?}"
+    );
+    result
 }
 
 /// A leader that ignores TERM with two children that ignore it too, each `sleep` carrying
@@ -173,13 +178,7 @@ sh -c 'trap "" TERM; while :; do sleep 1000 0.$0; done' "$m" &
 echo up
 wait
 "#;
-    vec![
-        "sh".into(),
-        "-c".into(),
-        script.into(),
-        format!("sh-{marker}"),
-        marker.into(),
-    ]
+    common::sh(script, marker)
 }
 
 /// Handles on every process of `root`'s tree, opened now, to wait on after the tree is
@@ -216,19 +215,7 @@ fn a_cancel_during_the_grace_period_escalates_a_walked_tree_at_once() {
     let held = hold_tree(pid);
     assert!(held.len() >= 3, "expected the leader and two children");
 
-    let token = std::sync::Arc::new(CancelToken::new().unwrap());
-    let config = TerminateTreeConfig {
-        // Far longer than any test: only the cancel can end the grace period.
-        grace_timeout_ms: 3_600_000,
-        ..Default::default()
-    };
-    let result =
-        cancel_while_waiting(token, move |t| terminate_tree_cancellable(pid, &config, t)).unwrap();
-    assert!(result.escalated, "{result:?}");
-    assert!(
-        result.warnings.iter().any(|w| w == CANCELLED_WARNING),
-        "{result:?}"
-    );
+    let result = terminate_cancelled_in_grace(pid);
     assert_eq!(
         result.tree_kill_reliability,
         TreeKillReliability::BestEffort
@@ -260,24 +247,6 @@ fn a_token_left_alone_does_not_hurry_a_graceful_tree() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
     wait_all_gone(&held);
-}
-
-/// Ends, on drop, the job's cgroup and every marked process.
-struct CgroupCleanup {
-    marker: String,
-    cgroup: Option<PathBuf>,
-}
-
-impl Drop for CgroupCleanup {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.cgroup {
-            let _ = std::fs::write(dir.join("cgroup.kill"), "1");
-        }
-        common::kill_marked(&self.marker);
-        if let Some(dir) = &self.cgroup {
-            let _ = std::fs::remove_dir(dir);
-        }
-    }
 }
 
 fn pipe() -> (OwnedFd, OwnedFd) {
@@ -321,7 +290,7 @@ fn a_cancel_during_the_grace_period_kills_a_cgroup_job_whole() {
         ..Default::default()
     })
     .unwrap();
-    let _cleanup = CgroupCleanup {
+    let _cleanup = common::Cleanup {
         marker: marker.clone(),
         cgroup: job.cgroup.clone(),
     };
@@ -338,26 +307,14 @@ fn a_cancel_during_the_grace_period_kills_a_cgroup_job_whole() {
         .collect();
     assert!(members.len() >= 4, "leader, two children, one escapee");
 
-    let token = std::sync::Arc::new(CancelToken::new().unwrap());
-    let pid = job.pid;
-    let config = TerminateTreeConfig {
-        grace_timeout_ms: 3_600_000,
-        ..Default::default()
-    };
-    let result =
-        cancel_while_waiting(token, move |t| terminate_tree_cancellable(pid, &config, t)).unwrap();
-    assert!(result.escalated, "{result:?}");
-    assert!(
-        result.warnings.iter().any(|w| w == CANCELLED_WARNING),
-        "{result:?}"
-    );
+    let result = terminate_cancelled_in_grace(job.pid);
     assert_eq!(
         result.tree_kill_reliability,
         TreeKillReliability::Guaranteed
     );
 
     // The leader is our child: reap it; it died of the kill.
-    let done = wait_pid(pid, None).unwrap();
+    let done = wait_pid(job.pid, None).unwrap();
     assert!(done.exited);
     assert_eq!(done.signal, Some(libc::SIGKILL), "{done:?}");
     wait_all_gone(&members);

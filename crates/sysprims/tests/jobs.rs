@@ -7,30 +7,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Reports, cgroup_writable, new_marker, require, sh};
+use common::{Cleanup, Reports, cgroup_writable, new_marker, require, sh};
 use sysprims::{
     Containment, ContainmentKind, ErrorCode, Job, SpawnInGroupConfig, StdioConfig,
     TerminateTreeConfig, TreeKillReliability, spawn_in_group, wait_pid,
 };
-
-/// Ends, on drop, every process carrying the marker and the job's cgroup: nothing a test
-/// starts outlives it, even when an assertion fails first.
-struct Cleanup {
-    marker: String,
-    cgroup: Option<PathBuf>,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.cgroup {
-            let _ = std::fs::write(dir.join("cgroup.kill"), "1");
-        }
-        common::kill_marked(&self.marker);
-        if let Some(dir) = &self.cgroup {
-            let _ = std::fs::remove_dir(dir);
-        }
-    }
-}
 
 /// Start a job that ends when the returned `Job` is dropped, whose processes carry `marker`,
 /// with a [`Cleanup`] that ends whatever is left of it even when the test fails first.

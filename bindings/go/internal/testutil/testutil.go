@@ -269,12 +269,10 @@ func Hold(pid int) (*Proc, error) {
 // OpenPidfd holds any process (not necessarily a child) by a pidfd, closed at cleanup.
 func OpenPidfd(t testing.TB, pid int) *Proc {
 	t.Helper()
-	fd, _, errno := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
-	if errno != 0 {
-		t.Fatalf("pidfd_open(%d): %v", pid, errno)
+	p, err := Hold(pid)
+	if err != nil {
+		t.Fatal(err)
 	}
-	p := &Proc{PID: pid, pidfd: int(fd)}
-	syscall.CloseOnExec(p.pidfd)
 	t.Cleanup(func() {
 		p.Signal(syscall.SIGKILL)
 		syscall.Close(p.pidfd)

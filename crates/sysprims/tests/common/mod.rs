@@ -449,3 +449,22 @@ pub fn sh(script: &str, marker: &str) -> Vec<String> {
         marker.into(),
     ]
 }
+
+/// Ends, on drop, every process carrying the marker and the job's cgroup: nothing a test
+/// starts outlives it, even when an assertion fails first.
+pub struct Cleanup {
+    pub marker: String,
+    pub cgroup: Option<std::path::PathBuf>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.cgroup {
+            let _ = std::fs::write(dir.join("cgroup.kill"), "1");
+        }
+        kill_marked(&self.marker);
+        if let Some(dir) = &self.cgroup {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
