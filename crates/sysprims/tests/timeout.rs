@@ -116,9 +116,9 @@ fn a_deadline_signals_the_job_and_removes_its_cgroup() {
 
 #[test]
 fn kill_after_escalates_for_a_term_ignoring_command() {
-    let m = MarkerGuard::new("timeout-escalate");
+    let m = MarkerGuard(format!("0.{}", new_marker()));
     let outcome = expire_when_ready(
-        "trap '' TERM; echo up; sleep 1000; : $0",
+        "trap '' TERM; echo up; exec sleep 1000 \"$0\"",
         &m.0,
         1,
         TimeoutConfig {
@@ -145,17 +145,17 @@ fn escapees_die_with_a_timed_out_job() {
     if !require("a writable cgroup v2", cgroup_writable()) {
         return;
     }
-    let m = MarkerGuard::new("timeout-escapees");
+    let m = MarkerGuard(format!("0.{}", new_marker()));
     let script = r#"
         setsid sh -c 'echo up; exec sleep 1000 "$0"' "$0" &
         (setsid sh -c 'echo up; exec sleep 1000 "$0"' "$0" &) &
-        sh -c 'trap "" TERM; echo up; sleep 1000; : "$0"' "$0" &
+        sh -c 'trap "" TERM; echo up; exec sleep 1000 "$0"' "$0" &
         echo up
         wait
     "#;
     let outcome = expire_when_ready(
         script,
-        &format!("0.{}", new_marker()),
+        &m.0,
         4,
         TimeoutConfig {
             kill_after_ms: Some(200),
@@ -224,7 +224,7 @@ fn cleanup_ends_what_a_finished_command_left() {
 
 #[test]
 fn a_cancel_kills_the_whole_job_at_once() {
-    let m = MarkerGuard::new("timeout-cancel");
+    let m = MarkerGuard(format!("0.{}", new_marker()));
     let mut reports = Reports::new();
     let config = TimeoutConfig {
         stdout: reports.stdio(),
@@ -236,7 +236,11 @@ fn a_cancel_kills_the_whole_job_at_once() {
             // No deadline, and TERM ignored: only the cancel can end it.
             sysprims::run_with_timeout_cancellable(
                 "sh",
-                &args(&["-c", "trap '' TERM; sleep 1000 & echo up; wait; : $0", &m.0]),
+                &args(&[
+                    "-c",
+                    "trap '' TERM; sleep 1000 \"$0\" & echo up; wait",
+                    &m.0,
+                ]),
                 Duration::ZERO,
                 &config,
                 &cancel,
@@ -270,7 +274,7 @@ fn a_cancel_kills_the_whole_job_at_once() {
 
 #[test]
 fn forwarded_signals_reach_the_command_and_are_reported() {
-    let m = MarkerGuard::new("timeout-forward");
+    let m = MarkerGuard(format!("0.{}", new_marker()));
     let mut reports = Reports::new();
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
@@ -290,7 +294,8 @@ fn forwarded_signals_reach_the_command_and_are_reported() {
                 "sh",
                 &args(&[
                     "-c",
-                    "trap 'exit 9' USR1; echo up; sleep 1000 & wait $!; : $0",
+                    // "up" once the background sleep exists, so the USR1 reaches it too.
+                    "trap 'exit 9' USR1; sleep 1000 \"$0\" & echo up; wait $!",
                     &m.0,
                 ]),
                 LONG,
@@ -317,9 +322,9 @@ fn forwarded_signals_reach_the_command_and_are_reported() {
 
 #[test]
 fn process_group_containment_is_best_effort_and_still_ends_descendants() {
-    let m = MarkerGuard::new("timeout-pgroup");
+    let m = MarkerGuard(format!("0.{}", new_marker()));
     let outcome = expire_when_ready(
-        "sleep 1000 & echo up; wait; : $0",
+        "sleep 1000 \"$0\" & echo up; wait",
         &m.0,
         1,
         TimeoutConfig {
