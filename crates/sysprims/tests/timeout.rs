@@ -308,6 +308,12 @@ fn forwarded_signals_reach_the_command_and_are_reported() {
         remote.forward(Signal::USR1);
         run.join().unwrap().unwrap()
     });
+    // The background sleep got the USR1 too, but may still be on its way out when the
+    // command has exited: without `cleanup` its cgroup stays until it is gone.
+    let _cleanup = common::Cleanup {
+        marker: m.0.clone(),
+        cgroup: outcome.run().cgroup.clone(),
+    };
     assert!(!outcome.timed_out());
     assert_eq!(outcome.status().exit_code, Some(9));
     assert_eq!(outcome.run().forwarded_signals, vec![Signal::USR1]);
