@@ -18,7 +18,16 @@ mod ports;
 mod pstat;
 mod spawn;
 mod terminate_tree;
+#[cfg(unix)]
 mod timeout;
+/// `sysprims timeout` needs Unix signals and process groups.
+#[cfg(not(unix))]
+mod timeout {
+    pub fn main(_args: &[std::ffi::OsString]) -> i32 {
+        eprintln!("timeout: not supported on this platform yet");
+        125
+    }
+}
 mod wait;
 
 use std::io::{self, IsTerminal, Write};
@@ -129,6 +138,7 @@ extern "C" fn main(
             return timeout::main(&args).clamp(0, 255);
         }
         // A handler that does nothing: a write to a closed pipe fails with EPIPE.
+        #[cfg(unix)]
         let _ = signal_hook::flag::register(
             signal_hook::consts::SIGPIPE,
             std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),

@@ -449,6 +449,7 @@ fn strerror(errno: i32) -> String {
 /// End this process the way the command ended: killed by `signal` (core dumps off, as GNU
 /// does), or, for a signal whose default is not to terminate, exit 128+N.
 fn die_by(signal: i32) -> ! {
+    #[cfg(target_os = "linux")]
     let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
     let _ = std::io::stdout().flush();
     // Our forwarding handler may be installed for it: put the default back, then raise.
