@@ -64,7 +64,17 @@ fn exit_statuses_and_stdout_match_gnu_timeout() {
         m.leaf().display(),
         m.marker
     );
+    // A script without `#!`: execvp (and so GNU) runs it with /bin/sh.
+    let no_shebang = m.path("no-shebang");
+    std::fs::write(&no_shebang, "echo no shebang \"$@\"\nexit 6\n").unwrap();
+    std::fs::set_permissions(
+        &no_shebang,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let no_shebang = no_shebang.to_str().unwrap().to_string();
     let cases: Vec<(Vec<String>, &str)> = vec![
+        (v(&["5", &no_shebang, "a", "b c"]), "exit 6"),
         (v(&["10", "true"]), "exit 0"),
         (v(&["10", "false"]), "exit 1"),
         (v(&["10", "sh", "-c", "exit 3"]), "exit 3"),

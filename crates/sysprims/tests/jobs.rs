@@ -651,3 +651,31 @@ fn bad_cgroup_parent_scenario() {
     );
     println!("BAD-PARENT-OK");
 }
+
+/// A program without `#!` that the kernel cannot execute (`ENOEXEC`) is run by `/bin/sh`,
+/// found in `PATH` like any other, with its arguments: what `execvp` and a shell do.
+#[test]
+fn a_script_without_a_shebang_runs_under_sh() {
+    let dir = std::env::temp_dir().join(format!("sysprims-test-noshebang-{}", new_marker()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("sysprims-no-shebang");
+    std::fs::write(&script, "echo \"ran with $# args: $*\"\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut reports = Reports::new();
+    let mut job = Job::spawn(&SpawnInGroupConfig {
+        argv: vec!["sysprims-no-shebang".into(), "a".into(), "b c".into()],
+        env: [(
+            "PATH".to_string(),
+            format!("/nonexistent:{}:/usr/bin:/bin", dir.display()),
+        )]
+        .into(),
+        stdout: reports.stdio(),
+        ..Default::default()
+    })
+    .unwrap()
+    .kill_on_drop(true);
+    reports.close_ours();
+    assert_eq!(reports.line(), "ran with 2 args: a b c");
+    assert_eq!(job.wait(None).unwrap().exit_code, Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}

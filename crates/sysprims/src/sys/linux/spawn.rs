@@ -117,6 +117,10 @@ struct ChildArgs {
     envp: *const *const c_char,
     programs: *const *const c_char,
     program_count: usize,
+    /// `["/bin/sh", <slot>, argv[1..], NULL]`: for a program the kernel cannot execute
+    /// (`ENOEXEC`, a script without `#!`), run by the shell as `execvp` does; the child writes
+    /// the program's path into the slot.
+    sh_argv: *mut *const c_char,
     cwd: *const c_char,
     stdio: [RawFd; 3],
     kill_on_parent_death: bool,
@@ -211,6 +215,11 @@ extern "C" fn child_main(arg: *mut c_void) -> ! {
             libc::execve(*a.programs.add(i), a.argv, a.envp);
             let e = errno();
             match e {
+                libc::ENOEXEC => {
+                    *a.sh_argv.add(1) = *a.programs.add(i);
+                    libc::execve(SHELL.as_ptr(), a.sh_argv, a.envp);
+                    fail(Stage::Exec, libc::ENOEXEC);
+                }
                 libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG | libc::ELOOP => last = e,
                 libc::EACCES | libc::EPERM => {
                     denied = true;
@@ -222,6 +231,9 @@ extern "C" fn child_main(arg: *mut c_void) -> ! {
         fail(Stage::Exec, if denied { libc::EACCES } else { last });
     }
 }
+
+/// The shell that runs programs without `#!`, as `execvp` runs them.
+const SHELL: &std::ffi::CStr = c"/bin/sh";
 
 fn pointers(strings: &[CString]) -> Vec<*const c_char> {
     strings
@@ -257,11 +269,17 @@ pub(crate) fn spawn(plan: &Plan, cgroup: Option<&JobCgroup>) -> Result<Spawned, 
     let argv = pointers(&plan.argv);
     let envp = pointers(&plan.env);
     let programs = pointers(&plan.programs);
+    let mut sh_argv: Vec<*const c_char> = [SHELL.as_ptr(), std::ptr::null()]
+        .into_iter()
+        .chain(plan.argv.iter().skip(1).map(|a| a.as_ptr()))
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
     let mut args = ChildArgs {
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
         programs: programs.as_ptr(),
         program_count: plan.programs.len(),
+        sh_argv: sh_argv.as_mut_ptr(),
         cwd: plan.cwd.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
         stdio: [0, 1, 2].map(|i| plan.stdio[i].as_ref().map_or(-1, |fd| fd.as_raw_fd())),
         kill_on_parent_death: plan.kill_on_parent_death,
