@@ -7,8 +7,6 @@
 //! the end, so that while the leftovers are being ended its PID, and so its process group,
 //! cannot be reused.
 
-#![allow(unsafe_code)]
-
 use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -21,7 +19,6 @@ use rustix::process::{WaitId, WaitIdOptions, WaitIdStatus};
 use super::cancel::CancelFd;
 use super::cgroup;
 use super::jobs;
-use super::pidfd::PidFd;
 use super::signal::Handle;
 use crate::error::{Result, Subject, SysprimsError};
 use crate::pid::Pid;
@@ -216,7 +213,7 @@ impl Run<'_> {
                 tv_nsec: 0,
             })
         });
-        // Without a pidfd the exit is found by asking waitid every 1-20 ms.
+        // Without a pidfd the exit is found by asking waitid every 5 ms.
         let fallback = if self.handle.pidfd().is_none() {
             let t = Timespec {
                 tv_sec: 0,
@@ -249,12 +246,11 @@ impl Run<'_> {
                 ));
             }
         }
-        drop(fds);
         if self.handle.pidfd().is_some() {
-            // Readable means exited; checking it directly also covers a wake-up by a request.
-            let exited = self.handle.pidfd().is_some_and(|fd| !fd_alive(fd));
-            return Ok(exited);
+            // The pidfd is the first entry; readable means exited.
+            return Ok(!fds[0].revents().is_empty());
         }
+        drop(fds);
         Ok(self.peek_status(false)?.is_some())
     }
 
@@ -265,21 +261,6 @@ impl Run<'_> {
             self.reaped = true;
         }
     }
-}
-
-/// Whether the pidfd's process is still running (not yet a zombie).
-fn fd_alive(fd: &PidFd) -> bool {
-    let mut polled = [PollFd::new(fd, PollFlags::IN)];
-    matches!(
-        rustix::event::poll(
-            &mut polled,
-            Some(&Timespec {
-                tv_sec: 0,
-                tv_nsec: 0
-            })
-        ),
-        Ok(0)
-    )
 }
 
 fn decode(status: &WaitIdStatus) -> CommandStatus {
