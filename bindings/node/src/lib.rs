@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, TryLockError};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{AsyncTask, Either, ToNapiValue, TypeName};
+use napi::bindgen_prelude::{AsyncTask, Either, Object, ToNapiValue, TypeName};
 use napi::{Env, Status, Task};
 use napi_derive::napi;
 use serde::Serialize;
@@ -171,6 +171,31 @@ where
     fn resolve(&mut self, _env: Env, output: T) -> napi::Result<J> {
         Ok(J::from(output))
     }
+}
+
+/// How [`on_thread`] resolves its Promise.
+type Resolver<J> = Box<dyn FnOnce(Env) -> napi::Result<J> + Send>;
+
+/// A call that can block without bound (a wait for a process, a grace period) on a thread of
+/// its own, not on libuv's pool: the pool has 4 threads by default, and four pending waits
+/// there would hold back every later call, the `terminate` that would end them included.
+fn on_thread<'env, T, J>(
+    env: &'env Env,
+    work: impl FnOnce() -> sysprims::Result<T> + Send + 'static,
+) -> napi::Result<Object<'env>>
+where
+    T: Send + 'static,
+    J: From<T> + ToNapiValue + 'static,
+{
+    let (deferred, promise) = env.create_deferred::<J, Resolver<J>>()?;
+    std::thread::Builder::new()
+        .name("sysprims-wait".into())
+        .spawn(move || match work() {
+            Ok(v) => deferred.resolve(Box::new(move |_env| Ok(J::from(v)))),
+            Err(e) => deferred.reject(to_napi(e)),
+        })
+        .map_err(|e| napi::Error::from_reason(format!("cannot start a thread: {e}")))?;
+    Ok(promise)
 }
 
 /// Cancels a cancellable call (`waitPid`, `terminateTree`, `runWithTimeout`, `Job.terminate`):
@@ -757,20 +782,21 @@ impl From<sysprims::WaitPidResult> for WaitPidResult {
 /// Wait for any process to end (through a pidfd, no polling), up to `timeoutMs` (no limit
 /// when omitted). The caller's own child is reaped.
 #[napi(ts_return_type = "Promise<WaitPidResult>")]
-pub fn wait_pid(
+pub fn wait_pid<'env>(
+    env: &'env Env,
     pid: f64,
     timeout_ms: Option<f64>,
     cancel: Option<&Canceller>,
-) -> napi::Result<AsyncTask<Blocking<sysprims::WaitPidResult, WaitPidResult>>> {
+) -> napi::Result<Object<'env>> {
     let pid = pid_arg(pid).map_err(to_napi)?;
     let timeout = opt_ms("timeoutMs", timeout_ms)
         .map_err(to_napi)?
         .map(Duration::from_millis);
     let token = token_of(cancel);
-    Ok(blocking(move || match token {
+    on_thread::<_, WaitPidResult>(env, move || match token {
         Some(t) => sysprims::wait_pid_cancellable(pid, timeout, &t),
         None => sysprims::wait_pid(pid, timeout),
-    }))
+    })
 }
 
 /// How `terminateTree` (and `Job.terminate`) ends a tree.
@@ -856,18 +882,19 @@ impl From<sysprims::TerminateTreeResult> for TerminateTreeResult {
 /// End `pid` and everything it started: `signal`, the grace period, then `killSignal` if
 /// anything survived. An abort during the grace period escalates at once.
 #[napi(ts_return_type = "Promise<TerminateTreeResult>")]
-pub fn terminate_tree(
+pub fn terminate_tree<'env>(
+    env: &'env Env,
     pid: f64,
     options: Option<TerminateTreeOptions>,
     cancel: Option<&Canceller>,
-) -> napi::Result<AsyncTask<Blocking<sysprims::TerminateTreeResult, TerminateTreeResult>>> {
+) -> napi::Result<Object<'env>> {
     let pid = pid_arg(pid).map_err(to_napi)?;
     let config = terminate_config(options).map_err(to_napi)?;
     let token = token_of(cancel);
-    Ok(blocking(move || match token {
+    on_thread::<_, TerminateTreeResult>(env, move || match token {
         Some(t) => sysprims::terminate_tree_cancellable(pid, &config, &t),
         None => sysprims::terminate_tree(pid, &config),
-    }))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -942,7 +969,7 @@ pub struct SpawnOptions {
 }
 
 impl SpawnOptions {
-    fn to_lib(self) -> sysprims::Result<sysprims::SpawnInGroupConfig> {
+    fn into_lib(self) -> sysprims::Result<sysprims::SpawnInGroupConfig> {
         Ok(sysprims::SpawnInGroupConfig {
             argv: self.argv,
             cwd: self.cwd.map(PathBuf::from),
@@ -1078,7 +1105,7 @@ pub struct NativeJob {
 /// Start a job in a process group, and a cgroup of its own where one can be made.
 #[napi]
 pub fn spawn_in_group(options: SpawnOptions) -> napi::Result<NativeJob> {
-    let config = options.to_lib().map_err(to_napi)?;
+    let config = options.into_lib().map_err(to_napi)?;
     let job = sysprims::Job::spawn(&config).map_err(to_napi)?;
     let result = job.result().clone();
     Ok(NativeJob {
@@ -1120,47 +1147,47 @@ impl NativeJob {
     /// Wait for the first process to exit (no limit when `timeoutMs` is omitted) and reap it;
     /// later waits return the same exit.
     #[napi(ts_return_type = "Promise<WaitPidResult>")]
-    pub fn wait(
+    pub fn wait<'env>(
         &self,
+        env: &'env Env,
         timeout_ms: Option<f64>,
-    ) -> napi::Result<AsyncTask<Blocking<sysprims::WaitPidResult, WaitPidResult>>> {
+    ) -> napi::Result<Object<'env>> {
         let timeout = opt_ms("timeoutMs", timeout_ms)
             .map_err(to_napi)?
             .map(Duration::from_millis);
         let shared = Arc::clone(&self.shared);
-        Ok(blocking(move || shared.wait(timeout)))
+        on_thread::<_, WaitPidResult>(env, move || shared.wait(timeout))
     }
 
     /// End the whole job (every process it started, in a cgroup even after the first has
     /// exited), then reap the first process.
     #[napi(ts_return_type = "Promise<TerminateTreeResult>")]
-    pub fn terminate(
+    pub fn terminate<'env>(
         &self,
+        env: &'env Env,
         options: Option<TerminateTreeOptions>,
         cancel: Option<&Canceller>,
-    ) -> napi::Result<AsyncTask<Blocking<sysprims::TerminateTreeResult, TerminateTreeResult>>> {
+    ) -> napi::Result<Object<'env>> {
         let config = terminate_config(options).map_err(to_napi)?;
         let token = token_of(cancel);
         let shared = Arc::clone(&self.shared);
-        Ok(blocking(move || {
+        on_thread::<_, TerminateTreeResult>(env, move || {
             shared.terminate(&config, token.as_deref())
-        }))
+        })
     }
 
     /// End the job as `terminate` does with the defaults (TERM, 5 s, KILL); nothing left to
     /// end (a job without a cgroup whose first process was reaped) resolves with `ended: false`.
     #[napi(ts_return_type = "Promise<DisposeResult>")]
-    pub fn dispose(
-        &self,
-    ) -> AsyncTask<Blocking<Option<sysprims::TerminateTreeResult>, DisposeResult>> {
+    pub fn dispose<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let shared = Arc::clone(&self.shared);
-        blocking(
-            move || match shared.terminate(&sysprims::TerminateTreeConfig::default(), None) {
+        on_thread::<_, DisposeResult>(env, move || {
+            match shared.terminate(&sysprims::TerminateTreeConfig::default(), None) {
                 Ok(r) => Ok(Some(r)),
                 Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
                 Err(e) => Err(e),
-            },
-        )
+            }
+        })
     }
 }
 
@@ -1299,12 +1326,13 @@ impl From<OutcomeOf> for TimeoutOutcome {
 /// Run `argv` under a deadline as `timeout(1)` does, but the whole job dies on a timeout.
 /// An abort KILLs the whole job at once (the outcome is `'timed_out'`).
 #[napi(ts_return_type = "Promise<TimeoutOutcome>")]
-pub fn run_with_timeout(
+pub fn run_with_timeout<'env>(
+    env: &'env Env,
     argv: Vec<String>,
     timeout_ms: f64,
     options: Option<TimeoutOptions>,
     cancel: Option<&Canceller>,
-) -> napi::Result<AsyncTask<Blocking<OutcomeOf, TimeoutOutcome>>> {
+) -> napi::Result<Object<'env>> {
     let timeout = Duration::from_millis(ms_arg("timeoutMs", timeout_ms).map_err(to_napi)?);
     let config = timeout_config(options).map_err(to_napi)?;
     let Some((command, args)) = argv.split_first() else {
@@ -1317,7 +1345,7 @@ pub fn run_with_timeout(
     let (command, args) = (command.clone(), args.to_vec());
     let token = token_of(cancel);
     let preserve = config.preserve_status;
-    Ok(blocking(move || {
+    on_thread::<_, TimeoutOutcome>(env, move || {
         let out = match token {
             Some(t) => {
                 sysprims::run_with_timeout_cancellable(&command, &args, timeout, &config, &t)
@@ -1325,7 +1353,7 @@ pub fn run_with_timeout(
             None => sysprims::run_with_timeout(&command, &args, timeout, &config),
         }?;
         Ok(OutcomeOf(out, preserve))
-    }))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
