@@ -49,7 +49,11 @@ fn invalid(what: &'static str, value: impl ToString, reason: impl ToString) -> S
 
 /// The text of a JavaScript number as JavaScript would print it (`1.5`, `4294967295`, `NaN`).
 fn js_number(v: f64) -> String {
-    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e21 {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if v.fract() == 0.0 && v.abs() < 1e21 {
         format!("{v:.0}")
     } else {
         format!("{v}")
