@@ -25,4 +25,4 @@ if ! diff -u "$committed" native.d.ts; then
 fi
 
 cargo clippy --release --locked --target-dir "$CARGO_TARGET_DIR" -- -D warnings
-node --test --test-concurrency=1 test/
+node --test --test-concurrency=1 test/*.test.js
