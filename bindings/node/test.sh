@@ -24,5 +24,6 @@ if ! diff -u "$committed" native.d.ts; then
   echo "native.d.ts updated" >&2
 fi
 
+cargo fmt --check
 cargo clippy --release --locked --target-dir "$CARGO_TARGET_DIR" -- -D warnings
 node --test --test-concurrency=1 test/*.test.js
