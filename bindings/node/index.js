@@ -8,11 +8,56 @@
 
 const native = require('./sysprims.node');
 
+// Node 20 has Symbol.asyncDispose; older runtimes get the registered symbol TypeScript's
+// helpers fall back on.
+const asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
+
 const TAG = 'sysprims\u001f';
 const NAPI_TYPE_ERRORS = new Set([
   'InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected',
   'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected',
 ]);
+
+// The keys each options object may have, by the native.d.ts interface it becomes (plus the
+// JavaScript layer's own `signal`/`termSignal`). napi-rs ignores unknown keys; a misspelt
+// option (`graceTimeout`) must be an error instead, as the library's JSON inputs make it.
+// test/input.test.js checks these lists against native.d.ts.
+const OPTION_KEYS = {
+  ProcessGetOptions: ['includeEnv'],
+  ProcessListOptions: ['filter', 'sort', 'reverse', 'limit', 'cpuSampleMs', 'includeEnv'],
+  ProcessFilter: ['nameContains', 'nameEquals', 'user', 'ppid', 'pids', 'state', 'cpuAbove', 'memoryAboveKb', 'runningForMs'],
+  ProcessIdentity: ['pid', 'startTimeUnixMs', 'startTimeBootTicks', 'bootId', 'exePath', 'pidfsInode'],
+  SignalOptionsJs: ['allowProtected'],
+  KillDescendantsOptions: ['filter', 'cpuSampleMs', 'dryRun', 'allowProtected'],
+  SpawnOptions: ['argv', 'cwd', 'env', 'envClear', 'stdin', 'stdout', 'stderr', 'containment', 'cgroupParent', 'killOnParentDeath'],
+  TerminateTreeOptions: ['signal', 'graceTimeoutMs', 'killSignal', 'killTimeoutMs', 'requireStartTimeMs', 'requireExePath', 'allowProtected'],
+  TimeoutOptions: ['signal', 'killAfterMs', 'containment', 'cgroupParent', 'preserveStatus', 'foreground', 'cleanup', 'cwd', 'env', 'envClear', 'stdin', 'stdout', 'stderr', 'killOnParentDeath'],
+  FdFilter: ['kinds'],
+  PortFilter: ['protocol', 'port', 'pid'],
+  StdioFile: ['path', 'append'],
+};
+
+function checkKeys(what, value, keys) {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new SysprimsError('InvalidArgument', `invalid ${what} ${JSON.stringify(value)}: must be an object`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) {
+      throw new SysprimsError(
+        'InvalidArgument',
+        `invalid ${what} key ${JSON.stringify(key)}: expected one of ${keys.join(', ')}`,
+      );
+    }
+  }
+}
+
+function checkStdio(options) {
+  for (const k of ['stdin', 'stdout', 'stderr']) {
+    const v = options?.[k];
+    if (v !== null && typeof v === 'object') checkKeys(`${k} option`, v, OPTION_KEYS.StdioFile);
+  }
+}
 
 /** An error from sysprims: `code` is the library's name ('NotFound', 'InvalidArgument', ...),
  * `pid` the process it was about, when there is one. */
@@ -119,8 +164,10 @@ class Job {
 
   /** Wait for the first process to exit and reap it. */
   wait(options) {
-    checkOptions('options', options);
-    return promised(() => this.#native.wait(options?.timeoutMs));
+    return promised(() => {
+      checkKeys('wait option', options, ['timeoutMs']);
+      return this.#native.wait(options?.timeoutMs);
+    });
   }
 
   /** Whether the first process has exited (timedOut: true while it runs). */
@@ -131,10 +178,10 @@ class Job {
   /** End the whole job. `options.signal` is an AbortSignal: an abort during the grace
    * period escalates to the kill signal at once. `options.termSignal` is the first signal. */
   terminate(options) {
-    const [abort, rest] = splitSignal(options);
-    const config = rest ? { ...rest, signal: rest.termSignal } : undefined;
-    if (config) delete config.termSignal;
-    return cancellable(abort, (c) => this.#native.terminate(config, c));
+    return promised(() => {
+      const [abort, rest] = splitSignal(options);
+      return cancellable(abort, (c) => this.#native.terminate(termConfig(rest, 'TerminateTreeOptions'), c));
+    });
   }
 
   /** End the whole job with KILL at once. */
@@ -143,7 +190,7 @@ class Job {
   }
 
   /** Ends the job's tree (once); nothing left to end is not an error. */
-  async [Symbol.asyncDispose]() {
+  async [asyncDispose]() {
     if (this.#disposed) return;
     this.#disposed = true;
     await promised(() => this.#native.dispose());
@@ -151,44 +198,94 @@ class Job {
 }
 
 function spawnInGroup(options) {
-  checkOptions('options', options);
+  checkKeys('spawnInGroup option', options, OPTION_KEYS.SpawnOptions);
+  checkStdio(options);
   return new Job(sync(native.spawnInGroup)(options));
 }
 
-function termConfig(rest) {
+/** The JavaScript options (`termSignal`) as the native interface takes them (`signal`). */
+function termConfig(rest, iface) {
   if (!rest) return undefined;
-  const config = { ...rest, signal: rest.termSignal };
-  delete config.termSignal;
+  const config = { ...rest };
+  if ('termSignal' in config) {
+    config.signal = config.termSignal;
+    delete config.termSignal;
+  }
+  checkKeys(iface === 'TimeoutOptions' ? 'runWithTimeout option' : 'terminate option', config, OPTION_KEYS[iface]);
+  checkStdio(config);
   return config;
+}
+
+function identityArg(identity) {
+  checkKeys('identity', identity, OPTION_KEYS.ProcessIdentity);
+  return identity;
+}
+
+function listOptions(options) {
+  checkKeys('processList option', options, OPTION_KEYS.ProcessListOptions);
+  checkKeys('filter', options?.filter, OPTION_KEYS.ProcessFilter);
+  return options;
 }
 
 module.exports = {
   SysprimsError,
   Job,
-  processGet: sync(native.processGet),
+  processGet: sync((pid, options) => {
+    checkKeys('processGet option', options, OPTION_KEYS.ProcessGetOptions);
+    return native.processGet(pid, options);
+  }),
   processIdentity: sync(native.processIdentity),
-  processList: (options) => promised(native.processList, options),
-  descendants: (pid, options) => {
-    checkOptions('options', options);
-    return promised(native.descendants, pid, options?.maxLevels);
-  },
-  verifyIdentity: sync(native.verifyIdentity),
-  kill: sync(native.kill),
-  signalIf: sync(native.signalIf),
-  killDescendants: (pid, signal, options) => promised(native.killDescendants, pid, signal, options),
+  processList: (options) => promised(() => native.processList(listOptions(options))),
+  descendants: (pid, options) =>
+    promised(() => {
+      checkKeys('descendants option', options, ['maxLevels']);
+      return native.descendants(pid, options?.maxLevels);
+    }),
+  verifyIdentity: sync((identity) => native.verifyIdentity(identityArg(identity))),
+  kill: sync((pid, signal, options) => {
+    checkKeys('kill option', options, OPTION_KEYS.SignalOptionsJs);
+    return native.kill(pid, signal, options);
+  }),
+  signalIf: sync((identity, signal, options) => {
+    checkKeys('signalIf option', options, OPTION_KEYS.SignalOptionsJs);
+    return native.signalIf(identityArg(identity), signal, options);
+  }),
+  killDescendants: (pid, signal, options) =>
+    promised(() => {
+      checkKeys('killDescendants option', options, OPTION_KEYS.KillDescendantsOptions);
+      checkKeys('filter', options?.filter, OPTION_KEYS.ProcessFilter);
+      return native.killDescendants(pid, signal, options);
+    }),
   spawnInGroup,
-  waitPid: (pid, options) => {
-    const [abort, rest] = splitSignal(options);
-    return cancellable(abort, (c) => native.waitPid(pid, rest?.timeoutMs, c));
-  },
-  terminateTree: (pid, options) => {
-    const [abort, rest] = splitSignal(options);
-    return cancellable(abort, (c) => native.terminateTree(pid, termConfig(rest), c));
-  },
-  runWithTimeout: (argv, timeoutMs, options) => {
-    const [abort, rest] = splitSignal(options);
-    return cancellable(abort, (c) => native.runWithTimeout(argv, timeoutMs, termConfig(rest), c));
-  },
-  listFds: (pid, filter) => promised(native.listFds, pid, filter),
-  listeningPorts: (filter) => promised(native.listeningPorts, filter),
+  waitPid: (pid, options) =>
+    promised(() => {
+      const [abort, rest] = splitSignal(options);
+      return cancellable(abort, (c) => {
+        checkKeys('waitPid option', rest, ['timeoutMs']);
+        return native.waitPid(pid, rest?.timeoutMs, c);
+      });
+    }),
+  terminateTree: (pid, options) =>
+    promised(() => {
+      const [abort, rest] = splitSignal(options);
+      return cancellable(abort, (c) => native.terminateTree(pid, termConfig(rest, 'TerminateTreeOptions'), c));
+    }),
+  runWithTimeout: (argv, timeoutMs, options) =>
+    promised(() => {
+      const [abort, rest] = splitSignal(options);
+      return cancellable(abort, (c) => native.runWithTimeout(argv, timeoutMs, termConfig(rest, 'TimeoutOptions'), c));
+    }),
+  listFds: (pid, filter) =>
+    promised(() => {
+      checkKeys('listFds filter', filter, OPTION_KEYS.FdFilter);
+      return native.listFds(pid, filter);
+    }),
+  listeningPorts: (filter) =>
+    promised(() => {
+      checkKeys('listeningPorts filter', filter, OPTION_KEYS.PortFilter);
+      return native.listeningPorts(filter);
+    }),
 };
+
+// For the tests' check of OPTION_KEYS against native.d.ts; not part of the API.
+Object.defineProperty(module.exports, '_optionKeys', { value: OPTION_KEYS, enumerable: false });

@@ -109,3 +109,34 @@ test('PID 1, the caller and its group are protected; NotFound carries the PID', 
   assert.deepEqual(sp.verifyIdentity({ pid: missing, startTimeUnixMs: 1 }), { status: 'gone' });
   assert.equal(sp.signalIf({ pid: missing, startTimeUnixMs: 1 }, 'TERM').status, 'gone');
 });
+
+test('misspelt or unknown option keys are refused by name, nothing is done', async () => {
+  const isKey = (key) => isInvalid(new RegExp(`key "${key}"`));
+  assert.throws(() => sp.processGet(process.pid, { includeEnvironment: true }), isKey('includeEnvironment'));
+  await assert.rejects(sp.processList({ limt: 3 }), isKey('limt'));
+  await assert.rejects(sp.processList({ filter: { name: 'node' } }), isKey('name'));
+  await assert.rejects(sp.descendants(process.pid, { depth: 1 }), isKey('depth'));
+  assert.throws(() => sp.verifyIdentity({ pid: process.pid, startTime: 1 }), isKey('startTime'));
+  assert.throws(() => sp.kill(process.ppid, 0, { force: true }), isKey('force'));
+  assert.throws(() => sp.signalIf(sp.processIdentity(process.ppid), 0, { force: true }), isKey('force'));
+  await assert.rejects(sp.killDescendants(process.pid, 0, { preview: true }), isKey('preview'));
+  assert.throws(() => sp.spawnInGroup({ argv: ['true'], workdir: '/' }), isKey('workdir'));
+  assert.throws(() => sp.spawnInGroup({ argv: ['true'], stdout: { file: '/dev/null' } }), isKey('file'));
+  await assert.rejects(sp.waitPid(process.ppid, { timeout: 0 }), isKey('timeout'));
+  await assert.rejects(sp.terminateTree(process.ppid, { graceTimeout: 1 }), isKey('graceTimeout'));
+  await assert.rejects(sp.runWithTimeout(['true'], 1000, { killAfter: 1 }), isKey('killAfter'));
+  await assert.rejects(sp.listFds(process.pid, { kind: ['file'] }), isKey('kind'));
+  await assert.rejects(sp.listeningPorts({ ports: [80] }), isKey('ports'));
+  // The Unix signal of terminateTree is termSignal; `signal` must be an AbortSignal.
+  await assert.rejects(sp.terminateTree(process.ppid, { signal: 'KILL' }), isInvalid(/AbortSignal/));
+});
+
+test('the option key lists match the generated native.d.ts interfaces', () => {
+  const dts = require('node:fs').readFileSync(`${__dirname}/../native.d.ts`, 'utf8');
+  for (const [iface, keys] of Object.entries(sp._optionKeys)) {
+    const body = dts.match(new RegExp(`export interface ${iface} \\{([\\s\\S]*?)\\n\\}`))?.[1];
+    assert.ok(body, `interface ${iface} in native.d.ts`);
+    const fields = [...body.matchAll(/^  (\w+)\??:/gm)].map((m) => m[1]);
+    assert.deepEqual([...keys].sort(), fields.sort(), iface);
+  }
+});
