@@ -92,6 +92,24 @@ function sync(fn) {
   };
 }
 
+/** A PID must be a number: the native side checks it is an integer in 1..=2147483647. */
+function pidArg(pid) {
+  if (typeof pid !== 'number') {
+    throw new SysprimsError('InvalidArgument', `invalid PID ${describe(pid)}: must be a number`);
+  }
+  return pid;
+}
+
+function describe(value) {
+  if (typeof value === 'bigint') return `${value}n (a bigint)`;
+  if (value === undefined) return 'undefined';
+  try {
+    return `${JSON.stringify(value)} (${value === null ? 'null' : typeof value})`;
+  } catch {
+    return `(${typeof value})`;
+  }
+}
+
 function checkOptions(what, options) {
   if (options !== undefined && options !== null && typeof options !== 'object') {
     throw new SysprimsError('InvalidArgument', `invalid ${what} ${JSON.stringify(options)}: must be an object`);
@@ -160,6 +178,7 @@ class Job {
     this.containment = r.containment;
     this.cgroup = r.cgroup;
     this.warnings = r.warnings;
+    Object.freeze(this);
   }
 
   /** Wait for the first process to exit and reap it. */
@@ -232,19 +251,19 @@ module.exports = {
   Job,
   processGet: sync((pid, options) => {
     checkKeys('processGet option', options, OPTION_KEYS.ProcessGetOptions);
-    return native.processGet(pid, options);
+    return native.processGet(pidArg(pid), options);
   }),
-  processIdentity: sync(native.processIdentity),
+  processIdentity: sync((pid) => native.processIdentity(pidArg(pid))),
   processList: (options) => promised(() => native.processList(listOptions(options))),
   descendants: (pid, options) =>
     promised(() => {
       checkKeys('descendants option', options, ['maxLevels']);
-      return native.descendants(pid, options?.maxLevels);
+      return native.descendants(pidArg(pid), options?.maxLevels);
     }),
   verifyIdentity: sync((identity) => native.verifyIdentity(identityArg(identity))),
   kill: sync((pid, signal, options) => {
     checkKeys('kill option', options, OPTION_KEYS.SignalOptionsJs);
-    return native.kill(pid, signal, options);
+    return native.kill(pidArg(pid), signal, options);
   }),
   signalIf: sync((identity, signal, options) => {
     checkKeys('signalIf option', options, OPTION_KEYS.SignalOptionsJs);
@@ -254,7 +273,7 @@ module.exports = {
     promised(() => {
       checkKeys('killDescendants option', options, OPTION_KEYS.KillDescendantsOptions);
       checkKeys('filter', options?.filter, OPTION_KEYS.ProcessFilter);
-      return native.killDescendants(pid, signal, options);
+      return native.killDescendants(pidArg(pid), signal, options);
     }),
   spawnInGroup,
   waitPid: (pid, options) =>
@@ -262,13 +281,13 @@ module.exports = {
       const [abort, rest] = splitSignal(options);
       return cancellable(abort, (c) => {
         checkKeys('waitPid option', rest, ['timeoutMs']);
-        return native.waitPid(pid, rest?.timeoutMs, c);
+        return native.waitPid(pidArg(pid), rest?.timeoutMs, c);
       });
     }),
   terminateTree: (pid, options) =>
     promised(() => {
       const [abort, rest] = splitSignal(options);
-      return cancellable(abort, (c) => native.terminateTree(pid, termConfig(rest, 'TerminateTreeOptions'), c));
+      return cancellable(abort, (c) => native.terminateTree(pidArg(pid), termConfig(rest, 'TerminateTreeOptions'), c));
     }),
   runWithTimeout: (argv, timeoutMs, options) =>
     promised(() => {
@@ -278,7 +297,7 @@ module.exports = {
   listFds: (pid, filter) =>
     promised(() => {
       checkKeys('listFds filter', filter, OPTION_KEYS.FdFilter);
-      return native.listFds(pid, filter);
+      return native.listFds(pidArg(pid), filter);
     }),
   listeningPorts: (filter) =>
     promised(() => {

@@ -48,8 +48,12 @@ test('bad PIDs are refused by every function, naming the value', async () => {
 });
 
 test('values of the wrong type are InvalidArgument too', async () => {
-  assert.throws(() => sp.processGet('12'), isInvalid());
-  assert.throws(() => sp.processGet(), isInvalid());
+  assert.throws(() => sp.processGet('12'), isInvalid(/PID "12" \(string\): must be a number/));
+  assert.throws(() => sp.processGet(), isInvalid(/PID undefined/));
+  assert.throws(() => sp.processGet(12n), isInvalid(/PID 12n/));
+  await assert.rejects(sp.waitPid('12'), isInvalid(/PID "12"/));
+  await assert.rejects(sp.terminateTree(null), isInvalid(/PID null/));
+  await assert.rejects(sp.listFds([1]), isInvalid(/PID \[1\]/));
   assert.throws(() => sp.kill(process.pid, { name: 'TERM' }), isInvalid());
   assert.throws(() => sp.spawnInGroup({ argv: 'sleep 1' }), isInvalid());
   await assert.rejects(sp.waitPid(process.ppid, { signal: 'not an AbortSignal' }), isInvalid());
