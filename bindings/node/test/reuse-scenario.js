@@ -4,7 +4,8 @@
 // process's identity, ends it, and starts a newcomer with the same PID; then signalIf and
 // verifyIdentity with the stored identity must refuse, and the newcomer, which blocks TERM,
 // must have no TERM pending. The newcomer's own identity is the positive control.
-// Prints "REUSE rounds=R wrong=W refused=F control=C".
+// In the rounds without a pidfs inode, terminateTree with the stored start time as its guard
+// must refuse (NotFound) as well. Prints "REUSE rounds=R wrong=W refused=F control=C guarded=G".
 
 const fs = require('node:fs');
 const { spawn } = require('node:child_process');
@@ -39,6 +40,7 @@ async function main() {
   let wrong = 0;
   let refused = 0;
   let control = 0;
+  let guarded = 0;
   for (let round = 0; round < ROUNDS; round += 1) {
     const keepInode = round % 2 === 0;
     const old = await blocker();
@@ -59,12 +61,22 @@ async function main() {
     const sent = sp.signalIf(stored, 'TERM');
     const check = sp.verifyIdentity(stored);
     if (sent.status === 'reused' && check.status === 'reused') refused += 1;
+    if (!keepInode) {
+      // The newcomer started in a later tick: the start-time guard of terminateTree refuses
+      // too (NotFound), before anything is sent.
+      try {
+        await sp.terminateTree(stored.pid, { requireStartTimeMs: stored.startTimeUnixMs, graceTimeoutMs: 0 });
+      } catch (e) {
+        if (e.code === 'NotFound') guarded += 1;
+        else throw e;
+      }
+    }
     if (sigPending(newcomer.pid, 15)) wrong += 1;
     const own = sp.signalIf(sp.processIdentity(newcomer.pid), 'TERM');
     if (own.status === 'signalled' && sigPending(newcomer.pid, 15)) control += 1;
     await newcomer.end();
   }
-  console.log(`REUSE rounds=${ROUNDS} wrong=${wrong} refused=${refused} control=${control}`);
+  console.log(`REUSE rounds=${ROUNDS} wrong=${wrong} refused=${refused} control=${control} guarded=${guarded}`);
 }
 
 main().then(
