@@ -386,7 +386,7 @@ pub struct ProcessListOptions {
     /// Reverse the sort key's default direction.
     pub reverse: Option<bool>,
     /// Keep the first N after sorting.
-    pub limit: Option<u32>,
+    pub limit: Option<f64>,
     /// Measure CPU over this many milliseconds (the Promise resolves after it).
     pub cpu_sample_ms: Option<f64>,
     pub include_env: Option<bool>,
@@ -422,7 +422,11 @@ pub fn process_list(
             lib.sort = sort.parse().map_err(to_napi)?;
         }
         lib.reverse = o.reverse.unwrap_or(false);
-        lib.limit = o.limit.map(|l| l as usize);
+        lib.limit = o
+            .limit
+            .map(|l| u32_arg("limit", l).map(|l| l as usize))
+            .transpose()
+            .map_err(to_napi)?;
         lib.cpu_sample_ms = opt_ms("cpuSampleMs", o.cpu_sample_ms).map_err(to_napi)?;
         lib.process.include_env = o.include_env.unwrap_or(false);
     }

@@ -74,6 +74,8 @@ test('bad signals, durations, enums and commands are refused by name', async () 
   await assert.rejects(sp.processList({ sort: 'size' }), isInvalid(/size/));
   await assert.rejects(sp.processList({ filter: { state: 'asleep' } }), isInvalid(/asleep/));
   await assert.rejects(sp.processList({ filter: { cpuAbove: -1 } }), isInvalid());
+  await assert.rejects(sp.processList({ limit: -1 }), isInvalid(/limit "-1"/));
+  await assert.rejects(sp.processList({ limit: 2.5 }), isInvalid(/limit "2.5"/));
   await assert.rejects(sp.listFds(process.pid, { kinds: ['sock'] }), isInvalid(/sock/));
   await assert.rejects(sp.listeningPorts({ port: 0 }), isInvalid());
   await assert.rejects(sp.listeningPorts({ port: 65536 }), isInvalid(/65536/));
