@@ -18,7 +18,7 @@ import type {
   ProcessListOptions,
   ProcessSnapshot,
   ProcessTree,
-  SignalOptionsJs,
+  KillOptions,
   SpawnOptions,
   SpawnResult,
   TerminateTreeOptions as NativeTerminateTreeOptions,
@@ -115,12 +115,12 @@ export declare function descendants(
 export declare function verifyIdentity(identity: ProcessIdentity): IdentityCheck;
 /** Send `signal` (default TERM) to PID `pid`. PID 1, the caller and its group need
  * `allowProtected`. */
-export declare function kill(pid: number, signal?: SignalLike, options?: SignalOptionsJs): void;
+export declare function kill(pid: number, signal?: SignalLike, options?: KillOptions): void;
 /** Send `signal` only if `identity.pid` is still that process (one pidfd: check and send). */
 export declare function signalIf(
   identity: ProcessIdentity,
   signal?: SignalLike,
-  options?: SignalOptionsJs,
+  options?: KillOptions,
 ): GuardedSignal;
 /** Signal what `pid` started (never `pid`), each only if still the process listed. */
 export declare function killDescendants(

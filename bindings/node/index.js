@@ -27,7 +27,7 @@ const OPTION_KEYS = {
   ProcessListOptions: ['filter', 'sort', 'reverse', 'limit', 'cpuSampleMs', 'includeEnv'],
   ProcessFilter: ['nameContains', 'nameEquals', 'user', 'ppid', 'pids', 'state', 'cpuAbove', 'memoryAboveKb', 'runningForMs'],
   ProcessIdentity: ['pid', 'startTimeUnixMs', 'startTimeBootTicks', 'bootId', 'exePath', 'pidfsInode'],
-  SignalOptionsJs: ['allowProtected'],
+  KillOptions: ['allowProtected'],
   KillDescendantsOptions: ['filter', 'cpuSampleMs', 'dryRun', 'allowProtected'],
   SpawnOptions: ['argv', 'cwd', 'env', 'envClear', 'stdin', 'stdout', 'stderr', 'containment', 'cgroupParent', 'killOnParentDeath'],
   TerminateTreeOptions: ['signal', 'graceTimeoutMs', 'killSignal', 'killTimeoutMs', 'requireStartTimeMs', 'requireExePath', 'allowProtected'],
@@ -262,11 +262,11 @@ module.exports = {
     }),
   verifyIdentity: sync((identity) => native.verifyIdentity(identityArg(identity))),
   kill: sync((pid, signal, options) => {
-    checkKeys('kill option', options, OPTION_KEYS.SignalOptionsJs);
+    checkKeys('kill option', options, OPTION_KEYS.KillOptions);
     return native.kill(pidArg(pid), signal, options);
   }),
   signalIf: sync((identity, signal, options) => {
-    checkKeys('signalIf option', options, OPTION_KEYS.SignalOptionsJs);
+    checkKeys('signalIf option', options, OPTION_KEYS.KillOptions);
     return native.signalIf(identityArg(identity), signal, options);
   }),
   killDescendants: (pid, signal, options) =>

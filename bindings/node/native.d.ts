@@ -106,7 +106,7 @@ export interface IdentityCheck {
  * Send `signal` (a name such as `'TERM'`/`'SIGTERM'`, or a number; default TERM) to PID
  * `pid`.
  */
-export declare function kill(pid: number, signal?: string | number, options?: SignalOptionsJs | undefined | null): void
+export declare function kill(pid: number, signal?: string | number, options?: KillOptions | undefined | null): void
 
 /**
  * Signal the descendants of `pid` that match (never `pid` itself), each only if it is
@@ -123,6 +123,12 @@ export interface KillDescendantsOptions {
   /** Report what would be signalled; send nothing. */
   dryRun?: boolean
   /** Allow the caller itself among the targets. */
+  allowProtected?: boolean
+}
+
+/** Options of `kill` and `signalIf`. */
+export interface KillOptions {
+  /** Allow a destructive signal to PID 1, the caller or the caller's process group. */
   allowProtected?: boolean
 }
 
@@ -295,13 +301,7 @@ export declare function runWithTimeout(argv: Array<string>, timeoutMs: number, o
  * Send `signal` to `identity.pid` only if it is still that process (checked and sent
  * through one pidfd, so a PID reused at any moment cannot get it).
  */
-export declare function signalIf(identity: ProcessIdentity, signal?: string | number, options?: SignalOptionsJs | undefined | null): GuardedSignal
-
-/** Options of `kill` and `signalIf`. */
-export interface SignalOptionsJs {
-  /** Allow a destructive signal to PID 1, the caller or the caller's process group. */
-  allowProtected?: boolean
-}
+export declare function signalIf(identity: ProcessIdentity, signal?: string | number, options?: KillOptions | undefined | null): GuardedSignal
 
 /** A socket an fd refers to. */
 export interface SocketInfo {

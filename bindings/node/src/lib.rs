@@ -599,12 +599,12 @@ pub fn verify_identity(identity: ProcessIdentity) -> napi::Result<IdentityCheck>
 
 /// Options of `kill` and `signalIf`.
 #[napi(object)]
-pub struct SignalOptionsJs {
+pub struct KillOptions {
     /// Allow a destructive signal to PID 1, the caller or the caller's process group.
     pub allow_protected: Option<bool>,
 }
 
-fn signal_options(o: &Option<SignalOptionsJs>) -> SignalOptions {
+fn signal_options(o: &Option<KillOptions>) -> SignalOptions {
     if o.as_ref().and_then(|o| o.allow_protected).unwrap_or(false) {
         SignalOptions::allowing_protected()
     } else {
@@ -618,7 +618,7 @@ fn signal_options(o: &Option<SignalOptionsJs>) -> SignalOptions {
 pub fn kill(
     pid: f64,
     #[napi(ts_arg_type = "string | number")] signal: Option<Either<String, f64>>,
-    options: Option<SignalOptionsJs>,
+    options: Option<KillOptions>,
 ) -> napi::Result<()> {
     let pid = pid_arg(pid).map_err(to_napi)?;
     let signal = signal_arg(signal, Signal::TERM).map_err(to_napi)?;
@@ -641,7 +641,7 @@ pub struct GuardedSignal {
 pub fn signal_if(
     identity: ProcessIdentity,
     #[napi(ts_arg_type = "string | number")] signal: Option<Either<String, f64>>,
-    options: Option<SignalOptionsJs>,
+    options: Option<KillOptions>,
 ) -> napi::Result<GuardedSignal> {
     let id = identity.to_lib().map_err(to_napi)?;
     let signal = signal_arg(signal, Signal::TERM).map_err(to_napi)?;
