@@ -107,7 +107,7 @@ pub fn pid_arg(pid: i64) -> PyResult<u32> {
 pub fn seconds_arg(what: &str, seconds: Option<f64>) -> PyResult<Option<Duration>> {
     match seconds {
         None => Ok(None),
-        Some(s) if s.is_finite() && s >= 0.0 && s < 1e12 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) if (0.0..1e12).contains(&s) => Ok(Some(Duration::from_secs_f64(s))),
         Some(s) => Err(PyValueError::new_err(format!(
             "invalid {what} {s}: it must be a non-negative, finite number of seconds"
         ))),
