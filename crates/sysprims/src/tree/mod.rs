@@ -134,7 +134,8 @@ pub struct KillDescendantsOptions {
 ///
 /// # Errors
 /// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): an invalid PID; PID 1 or the
-///   caller without `allow_protected`.
+///   caller without `allow_protected`; a thread ID that is not a process's (the message
+///   says which process it is a thread of).
 /// - [`NotFound`](crate::ErrorCode::NotFound): no process has the PID, or the one that has
 ///   it does not match `require_start_time_ms`/`require_exe_path` (the process meant is
 ///   gone, its PID reused). Nothing is signalled.
@@ -175,6 +176,7 @@ fn terminate_tree_inner(
     };
     // Whatever the signals, PID 1 and the caller are refused as roots without the override.
     crate::signal::check_process(pid, Signal::KILL, options)?;
+    crate::sys::process::require_process(pid)?;
     if let Some(dir) = crate::sys::jobs::job_cgroup_of(pid)
         && !crate::sys::jobs::caller_inside(&dir)
     {
