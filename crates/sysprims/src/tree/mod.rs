@@ -4,9 +4,13 @@
 //!
 //! - **A job [`spawn_in_group`](crate::spawn_in_group) put in a cgroup** (by any process: the
 //!   kernel's cgroup membership is the registry). When the PID is the top of such a job (it is
-//!   in the job's cgroup and its parent is not), every process in the cgroup is signalled,
-//!   then killed with `cgroup.kill` if any survive the grace period, and the cgroup is removed
-//!   once empty. Nothing can escape: [`TreeKillReliability::Guaranteed`].
+//!   in the outermost job cgroup on its path that its parent is not in), every process in the
+//!   cgroup is signalled (never frozen) and continued, then killed with `cgroup.kill` if any
+//!   survive the grace period, and the cgroup is removed once empty. Nothing that stays in the
+//!   cgroup can escape: [`TreeKillReliability::Guaranteed`]. Processes that left the cgroup
+//!   (moved by root, or by the owner of a delegated subtree above it) but are still
+//!   descendants of its members are ended too, and reported: the result is then
+//!   [`TreeKillReliability::BestEffort`] (the README's threat model).
 //! - **Any other PID**: the PID and its descendants, found by walking `/proc`, stopped
 //!   top-down (re-walking until no new process appears, so a forking tree cannot outrun the
 //!   walk), signalled, continued, and waited for through pidfds.
