@@ -526,3 +526,57 @@ fn concurrent_terminations_of_one_job_all_succeed() {
         assert!(!job.cgroup().unwrap().exists());
     }
 }
+
+/// Item 9's measure: without a freeze, a job of forking loops that ignore TERM (each
+/// iteration a shell that backgrounds a short sleep and exits, so the sleeps are orphaned and
+/// reparented, in a new session for half of the loops) still dies whole: `cgroup.kill` ends
+/// every member at once, new forks included.
+#[test]
+fn forking_loops_that_ignore_term_die_whole_without_a_freeze() {
+    if !require("a writable cgroup v2", cgroup_writable()) {
+        return;
+    }
+    for round in 0..3 {
+        let marker = new_marker();
+        let mut reports = Reports::new();
+        let script = r#"m=$1
+for i in 1 2; do
+  sh -c 'trap "" TERM; while :; do sh -c "sleep 0.$1 &" "child-$1"; done' "loop-$m" "$m" &
+  setsid sh -c 'trap "" TERM; while :; do sh -c "sleep 0.$1 &" "child-$1"; done' "loop-$m" "$m" &
+done
+trap "" TERM
+echo up
+wait"#;
+        let (job, _cleanup) = marked_job(
+            &marker,
+            SpawnInGroupConfig {
+                argv: sh(script, &marker),
+                stdout: reports.stdio(),
+                ..Default::default()
+            },
+        );
+        reports.close_ours();
+        assert_eq!(reports.line(), "up");
+        let dir = job.cgroup().unwrap().to_path_buf();
+        let outcome = sysprims::terminate_tree(
+            job.pid(),
+            &TerminateTreeConfig {
+                grace_timeout_ms: 100,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        eprintln!(
+            "round {round}: signalled {}, escalated {}, {} ms, warnings {:?}",
+            outcome.signalled, outcome.escalated, outcome.elapsed_ms, outcome.warnings
+        );
+        assert!(outcome.exited && outcome.escalated, "{outcome:?}");
+        assert_eq!(
+            outcome.tree_kill_reliability,
+            TreeKillReliability::Guaranteed
+        );
+        assert_eq!(common::marked_pids(&marker), Vec::<u32>::new());
+        assert!(!dir.exists());
+        assert_eq!(reports.rest(), "");
+    }
+}
