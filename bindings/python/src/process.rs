@@ -78,22 +78,53 @@ impl Process {
         }
     }
 
-    /// Read the process, and check that it is still the stored one.
+    /// Run `read` on the stored process's PID while a pidfd holds the process: the pidfd is
+    /// checked against the stored identity first (by pidfs inode where there is one), and
+    /// after the read the process must still be there (unreaped, so its PID cannot have
+    /// been reused during the read).
+    fn pinned<T: Send>(
+        &self,
+        py: Python<'_>,
+        read: impl FnOnce(u32) -> Result<T, PyErrLater> + Send,
+    ) -> PyResult<T> {
+        let (pid, identity) = (self.pid, &self.identity);
+        let outcome = py.detach(|| -> Result<T, PyErrLater> {
+            let handle = ProcessHandle::open(pid).map_err(PyErrLater::Lib)?;
+            match handle.verify(identity).map_err(PyErrLater::Lib)? {
+                IdentityCheck::Same => {}
+                IdentityCheck::Gone => return Err(PyErrLater::Gone("it has exited")),
+                _ => return Err(PyErrLater::Gone("its PID now names another process")),
+            }
+            let value = read(pid)?;
+            if !handle.is_present().map_err(PyErrLater::Lib)? {
+                return Err(PyErrLater::Gone("it has exited"));
+            }
+            Ok(value)
+        });
+        outcome.map_err(|e| match e {
+            PyErrLater::Lib(e) => error(py, e),
+            PyErrLater::Gone(why) => gone(py, pid, why),
+            PyErrLater::Read(e) => read_error(py, pid, e),
+        })
+    }
+
+    /// Read the process, checked to be the stored one.
     fn read(&self, py: Python<'_>) -> PyResult<ProcessInfo> {
-        let pid = self.pid;
-        let info = py
-            .detach(|| sysprims::get_process(pid))
-            .map_err(|e| error(py, e))?;
-        if info.start_time_unix_ms != self.identity.start_time_unix_ms {
-            return Err(gone(py, pid, "its PID now names another process"));
-        }
-        Ok(info)
+        let start = self.identity.start_time_unix_ms;
+        self.pinned(py, |pid| {
+            let info = sysprims::get_process(pid).map_err(PyErrLater::Lib)?;
+            if info.start_time_unix_ms != start {
+                return Err(PyErrLater::Gone("its PID now names another process"));
+            }
+            Ok(info)
+        })
     }
 
     fn proc_dir(&self, py: Python<'_>) -> PyResult<ProcDir> {
-        let (pid, start) = (self.pid, self.start);
-        py.detach(|| ProcDir::open(pid, start))
-            .map_err(|e| read_error(py, pid, e))
+        let start = self.start;
+        self.pinned(py, |pid| {
+            ProcDir::open(pid, start).map_err(PyErrLater::Read)
+        })
     }
 
     /// Signal the stored process only.
@@ -110,6 +141,13 @@ impl Process {
             _ => Err(gone(py, self.pid, "it has exited")),
         }
     }
+}
+
+/// An error met without the GIL, turned into an exception once it is held again.
+enum PyErrLater {
+    Lib(sysprims::SysprimsError),
+    Gone(&'static str),
+    Read(ReadError),
 }
 
 pub fn read_error(py: Python<'_>, pid: u32, e: ReadError) -> PyErr {
@@ -357,14 +395,9 @@ impl Process {
                     .collect::<PyResult<Vec<_>>>()?,
             ),
         };
-        // Pin the process while its fds are read, then check it is still the stored one.
-        let dir = self.proc_dir(py)?;
-        let pid = self.pid;
-        let snapshot = py
-            .detach(|| sysprims::list_fds(pid, &FdFilter { kinds }))
-            .map_err(|e| error(py, e))?;
-        drop(dir);
-        self.proc_dir(py)?;
+        let snapshot = self.pinned(py, |pid| {
+            sysprims::list_fds(pid, &FdFilter { kinds }).map_err(PyErrLater::Lib)
+        })?;
         to_py(py, &snapshot.fds)
     }
 
