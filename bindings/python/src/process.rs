@@ -63,6 +63,9 @@ pub struct Process {
     pid: u32,
     identity: ProcessIdentity,
     start: Start,
+    /// A pidfd on the process, held by a `Process(pid)` (not by listed ones, so a listing of
+    /// thousands holds no fds): reads then only need to check it is still there.
+    handle: Option<ProcessHandle>,
     /// Serialises waits, and keeps the exit status once one has been seen.
     exit: Mutex<Option<Option<i64>>>,
 }
@@ -74,6 +77,7 @@ impl Process {
             pid,
             start: Start::UnixMs(start_ms.unwrap_or(0)),
             identity: ProcessIdentity::from_parts(pid, start_ms, exe),
+            handle: None,
             exit: Mutex::new(None),
         }
     }
@@ -89,6 +93,13 @@ impl Process {
     ) -> PyResult<T> {
         let (pid, identity) = (self.pid, &self.identity);
         let outcome = py.detach(|| -> Result<T, PyErrLater> {
+            if let Some(held) = &self.handle {
+                let value = read(pid)?;
+                if !held.is_present().map_err(PyErrLater::Lib)? {
+                    return Err(PyErrLater::Gone("it has exited"));
+                }
+                return Ok(value);
+            }
             let handle = ProcessHandle::open(pid).map_err(PyErrLater::Lib)?;
             match handle.verify(identity).map_err(PyErrLater::Lib)? {
                 IdentityCheck::Same => {}
@@ -177,8 +188,12 @@ impl Process {
         if let Some((start_ms, exe)) = _listed {
             return Ok(Process::listed(pid, start_ms, exe));
         }
-        let identity = py
-            .detach(|| ProcessIdentity::of(pid))
+        let (handle, identity) = py
+            .detach(|| -> sysprims::Result<_> {
+                let handle = ProcessHandle::open(pid)?;
+                let identity = handle.identity()?;
+                Ok((handle, identity))
+            })
             .map_err(|e| error(py, e))?;
         let start = match (identity.start_time_boot_ticks, identity.start_time_unix_ms) {
             (Some(t), _) => Start::Ticks(t),
@@ -188,6 +203,7 @@ impl Process {
             pid,
             identity,
             start,
+            handle: Some(handle),
             exit: Mutex::new(None),
         })
     }
@@ -219,6 +235,18 @@ impl Process {
     /// The absolute path of the executable; `""` when it cannot be known (a kernel thread).
     /// Raises `ZombieProcess` for a zombie, whose executable the kernel no longer shows.
     fn exe(&self, py: Python<'_>) -> PyResult<String> {
+        let fast = self.pinned(py, |pid| {
+            Ok(std::fs::read_link(format!("/proc/{pid}/exe"))
+                .ok()
+                .and_then(|p| p.into_os_string().into_string().ok()))
+        })?;
+        if let Some(path) = fast {
+            let path = match path.strip_suffix(" (deleted)") {
+                Some(stem) if !std::path::Path::new(&path).exists() => stem.to_string(),
+                _ => path,
+            };
+            return Ok(path);
+        }
         let info = self.read(py)?;
         match info.exe_path {
             Some(path) => Ok(path),
@@ -235,7 +263,18 @@ impl Process {
 
     /// The command line, `argv[0]` first (empty for kernel threads and zombies).
     fn cmdline(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        Ok(self.read(py)?.cmdline)
+        self.pinned(py, |pid| {
+            let bytes = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map_err(|e| PyErrLater::Read(ReadError::from(e)))?;
+            let body = bytes.strip_suffix(b"\0").unwrap_or(&bytes);
+            if body.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok(body
+                .split(|&b| b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect())
+        })
     }
 
     /// The start time, seconds since the epoch (as `time.time()`), at clock-tick resolution.
