@@ -224,6 +224,13 @@ def test_pids_and_pid_exists_and_process_iter(children):
         assert info[key] == theirs[c.pid][key], key
     assert abs(info["create_time"] - theirs[c.pid]["create_time"]) < 0.011
     assert info["memory_info"].vms == psutil.Process(c.pid).memory_info().vms
+    # A listed process is the same process as Process(pid) (same start time, to the ms).
+    assert seen[c.pid] == sysprims.Process(c.pid)
+    assert seen[c.pid].name() == info["name"] and seen[c.pid].is_running()
+    threads = {p.pid: p.info for p in sysprims.process_iter(["num_threads", "username"])}
+    assert threads[c.pid] == {"num_threads": 1, "username": psutil.Process(c.pid).username()}
+    lean = {p.pid: p.info for p in sysprims.process_iter(["num_threads", "status", "ppid"])}
+    assert lean[c.pid]["num_threads"] == 1 and lean[c.pid]["ppid"] == os.getpid()
     me = seen[os.getpid()]
     assert me.info["cmdline"] == psutil.Process().cmdline()
     # Without attrs: processes without info.
