@@ -129,6 +129,10 @@ def test_process_reads_match_psutil(children):
     os.waitid(os.P_PID, c.pid, os.WSTOPPED | os.WNOWAIT)
     assert ours.status() == theirs.status() == sysprims.STATUS_STOPPED
     os.kill(c.pid, signal.SIGCONT)
+    again = sysprims.Process.from_identity(ours.identity())
+    assert again == ours and again.is_running() and again.cmdline() == ours.cmdline()
+    with pytest.raises(ValueError):
+        sysprims.Process.from_identity({"pid": c.pid})
     ident = ours.identity()
     assert ident["pid"] == c.pid and ident["start_time_unix_ms"] is not None
 
@@ -190,6 +194,11 @@ def test_an_exited_process_is_no_such_process_everywhere(children):
         assert str(c.pid) in str(info.value)
     with pytest.raises(sysprims.NoSuchProcess):
         ours.send_signal(signal.SIGUSR1)
+    # A stored identity, loaded after the process is gone, names nothing.
+    stored = sysprims.Process.from_identity(ours.identity())
+    assert not stored.is_running()
+    with pytest.raises(sysprims.NoSuchProcess):
+        stored.terminate()
     # A gone process's wait is None, as psutil's.
     assert ours.wait() is None
 
