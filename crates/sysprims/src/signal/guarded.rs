@@ -67,7 +67,8 @@ const NO_PIDFD_WARNING: &str = "no pidfd (pidfd_open needs Linux 5.3+ and may be
 ///
 /// # Errors
 /// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): an invalid PID, a protected
-///   target, or an identity with nothing to compare (only a PID).
+///   target, an identity with nothing to compare (only a PID), or a thread ID that is not a
+///   process's (the message names the process).
 /// - [`PermissionDenied`](crate::ErrorCode::PermissionDenied): we may not read or signal it.
 ///
 /// [`verify_identity`]: crate::verify_identity
@@ -87,6 +88,7 @@ pub fn signal_if_with(
     let pid = Pid::new(identity.pid)?;
     check_process(pid, signal, options)?;
     identity.require_evidence()?;
+    // A thread ID is an error, not "gone": ProcessHandle::open says which process it is in.
     let handle = match ProcessHandle::open(pid) {
         Ok(h) => h,
         Err(e) if e.code() == ErrorCode::NotFound => return Ok(GuardedSignal::Gone),
@@ -117,9 +119,9 @@ impl ProcessHandle {
     /// Open the process that has `pid` now.
     ///
     /// # Errors
-    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID,
-    /// [`NotFound`](crate::ErrorCode::NotFound) when no process has it (a thread ID that is
-    /// not a process's is not found either).
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID, or for the
+    /// ID of a thread that is not its process's main thread (the message names the process);
+    /// [`NotFound`](crate::ErrorCode::NotFound) when no process has it.
     pub fn open(pid: impl IntoPid) -> Result<ProcessHandle> {
         let pid = pid.into_pid()?;
         Ok(ProcessHandle {
