@@ -473,7 +473,8 @@ def test_pid_reuse_forced_in_a_pid_namespace_never_hits_the_newcomer():
 def test_job_context_exit_ends_a_setsid_grandchild():
     r, w = os.pipe()
     os.set_inheritable(w, True)
-    script = f"setsid sleep 1000 & echo $! >/dev/fd/{w}; sleep 1000 & wait"
+    # The grandchild reports its PID itself, once setsid has made it a session of its own.
+    script = f"setsid sh -c 'echo $$ >/dev/fd/{w}; exec sleep 1000' & sleep 1000 & wait"
     job = sysprims.spawn_in_group(["sh", "-c", script], grace=5)
     os.close(w)
     grandchild = None
