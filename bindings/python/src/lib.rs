@@ -190,6 +190,7 @@ fn _sysprims(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<process::Process>()?;
     m.add_class::<job::Job>()?;
     m.add_function(wrap_pyfunction!(process::_list, m)?)?;
+    m.add_function(wrap_pyfunction!(process::_iter, m)?)?;
     m.add_function(wrap_pyfunction!(pids, m)?)?;
     m.add_function(wrap_pyfunction!(pid_exists, m)?)?;
     m.add_function(wrap_pyfunction!(listening_ports, m)?)?;

@@ -33,23 +33,28 @@ pub fn status_name(state: ProcessState) -> &'static str {
 /// The name as psutil gives it: the kernel's `comm`, which Linux cuts at 15 bytes, extended
 /// from `argv[0]` (or the executable) when it was cut.
 pub fn full_name(info: &ProcessInfo) -> String {
-    if info.name.len() >= 15 {
+    name_from(&info.name, &info.cmdline, info.exe_path.as_deref())
+}
+
+/// [`full_name`] from its parts.
+pub fn name_from(comm: &str, cmdline: &[String], exe: Option<&str>) -> String {
+    if comm.len() >= 15 {
         let base = |s: &str| s.rsplit('/').next().unwrap_or("").to_string();
         for candidate in [
-            info.cmdline
+            cmdline
                 .first()
                 .map(|a| base(a.split(' ').next().unwrap_or(""))),
-            info.exe_path.as_deref().map(base),
+            exe.map(base),
         ]
         .into_iter()
         .flatten()
         {
-            if candidate.starts_with(&info.name) && candidate.len() > info.name.len() {
+            if candidate.starts_with(comm) && candidate.len() > comm.len() {
                 return candidate;
             }
         }
     }
-    info.name.clone()
+    comm.to_string()
 }
 
 /// A process, checked against PID reuse on every call.
@@ -178,7 +183,7 @@ pub fn read_error(py: Python<'_>, pid: u32, e: ReadError) -> PyErr {
 #[pymethods]
 impl Process {
     #[new]
-    #[pyo3(signature = (pid, *, _listed = None))]
+    #[pyo3(signature = (pid, _listed = None))]
     fn new(
         py: Python<'_>,
         pid: i64,
@@ -473,6 +478,97 @@ pub fn _list(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
             ],
         )?;
         list.append(row)?;
+    }
+    Ok(list)
+}
+
+/// Every process as an instance of `cls` (a subclass of `Process`), for `process_iter` when
+/// every name in `attrs` is `pid`, `ppid`, `name`, `exe`, `cmdline` or `create_time` (or
+/// `attrs` is `None`): the listing reads
+/// only `stat`, the executable link and, when asked for, the command line, and each object
+/// gets its `info` dict (when `attrs` is given) built here, without a Python-level call per
+/// process. Each object's identity is its PID, start time and executable, as for any listed
+/// process: signals go through a pidfd checked against it.
+#[pyfunction]
+#[pyo3(signature = (cls, attrs = None, ad_value = None))]
+pub fn _iter<'py>(
+    py: Python<'py>,
+    cls: &Bound<'py, PyAny>,
+    attrs: Option<Vec<String>>,
+    ad_value: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyList>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum A {
+        Pid,
+        Ppid,
+        Name,
+        Exe,
+        Cmdline,
+        CreateTime,
+    }
+    let names: Option<Vec<(Bound<'py, pyo3::types::PyString>, A)>> = match &attrs {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .map(|n| {
+                    let a = match n.as_str() {
+                        "pid" => A::Pid,
+                        "ppid" => A::Ppid,
+                        "name" => A::Name,
+                        "exe" => A::Exe,
+                        "cmdline" => A::Cmdline,
+                        "create_time" => A::CreateTime,
+                        other => {
+                            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                                "invalid attr name {other:?} for the lean listing"
+                            )));
+                        }
+                    };
+                    Ok((pyo3::types::PyString::intern(py, n).clone(), a))
+                })
+                .collect::<PyResult<_>>()?,
+        ),
+    };
+    let wanted = crate::procfs::Wanted {
+        cmdline: names
+            .as_ref()
+            .is_some_and(|n| n.iter().any(|(_, a)| matches!(a, A::Cmdline | A::Name))),
+    };
+    let rows = py
+        .detach(|| crate::procfs::lean_list(wanted))
+        .map_err(|e| {
+            raise(
+                py,
+                "Error",
+                None,
+                ErrorCode::System.name(),
+                &format!("cannot list /proc: {e}"),
+            )
+        })?;
+    let info_key = pyo3::intern!(py, "info");
+    let list = PyList::empty(py);
+    for row in rows {
+        let obj = cls.call1((row.pid, (row.start_ms, row.exe.as_deref())))?;
+        if let Some(names) = &names {
+            let info = PyDict::new(py);
+            for (key, a) in names {
+                match a {
+                    A::Pid => info.set_item(key, row.pid)?,
+                    A::Ppid => info.set_item(key, row.ppid)?,
+                    A::Name => {
+                        info.set_item(key, name_from(&row.comm, &row.cmdline, row.exe.as_deref()))?
+                    }
+                    A::Exe => info.set_item(key, row.exe.as_deref().unwrap_or(""))?,
+                    A::Cmdline => info.set_item(key, PyList::new(py, &row.cmdline)?)?,
+                    A::CreateTime => match row.start_ms {
+                        Some(ms) => info.set_item(key, ms as f64 / 1000.0)?,
+                        None => info.set_item(key, ad_value.as_ref())?,
+                    },
+                }
+            }
+            obj.setattr(info_key, info)?;
+        }
+        list.append(obj)?;
     }
     Ok(list)
 }

@@ -311,6 +311,10 @@ _LISTED = {
 }
 
 
+# What `_iter`'s lean listing answers by itself.
+_LEAN = frozenset(("pid", "ppid", "name", "exe", "cmdline", "create_time"))
+
+
 def _check_attrs(attrs: Iterable[str]) -> Tuple[str, ...]:
     if isinstance(attrs, str):
         raise TypeError(f"attrs must be a list of names, not a str ({attrs!r})")
@@ -334,6 +338,11 @@ def process_iter(
     ``AccessDenied`` and ``ZombieProcess`` give ``ad_value``.
     """
     names = _check_attrs(attrs) if attrs is not None else None
+    if names is None or _LEAN.issuperset(names):
+        # Only what the names need is read (stat, the executable link, the command line),
+        # and the objects and their info dicts are built in one call.
+        yield from _sysprims._iter(Process, None if names is None else list(names), ad_value)
+        return
     rows = _sysprims._list()
     for row in rows:
         start = row[5]
