@@ -73,6 +73,9 @@ pub struct Process {
     handle: Option<ProcessHandle>,
     /// Serialises waits, and keeps the exit status once one has been seen.
     exit: Mutex<Option<Option<i64>>>,
+    /// The executable once read, as psutil caches it: it cannot change without an `execve`,
+    /// and the identity it is checked against holds the one read first.
+    exe: std::sync::OnceLock<String>,
 }
 
 impl Process {
@@ -84,6 +87,7 @@ impl Process {
             identity: ProcessIdentity::from_parts(pid, start_ms, exe),
             handle: None,
             exit: Mutex::new(None),
+            exe: std::sync::OnceLock::new(),
         }
     }
 
@@ -134,6 +138,36 @@ impl Process {
             }
             Ok(info)
         })
+    }
+
+    /// The executable, read now (see `exe`).
+    fn read_exe(&self, py: Python<'_>) -> PyResult<String> {
+        let fast = self.pinned(py, |pid| {
+            Ok(
+                rustix::fs::readlink(format!("/proc/{pid}/exe"), Vec::with_capacity(256))
+                    .ok()
+                    .and_then(|p| p.into_string().ok()),
+            )
+        })?;
+        if let Some(path) = fast {
+            let path = match path.strip_suffix(" (deleted)") {
+                Some(stem) if !std::path::Path::new(&path).exists() => stem.to_string(),
+                _ => path,
+            };
+            return Ok(path);
+        }
+        let info = self.read(py)?;
+        match info.exe_path {
+            Some(path) => Ok(path),
+            None if info.state == ProcessState::Zombie => Err(raise(
+                py,
+                "ZombieProcess",
+                Some(self.pid),
+                ErrorCode::NotFound.name(),
+                &format!("process {} is a zombie: its executable is gone", self.pid),
+            )),
+            None => Ok(String::new()),
+        }
     }
 
     fn proc_dir(&self, py: Python<'_>) -> PyResult<ProcDir> {
@@ -210,6 +244,7 @@ impl Process {
             start,
             handle: Some(handle),
             exit: Mutex::new(None),
+            exe: std::sync::OnceLock::new(),
         })
     }
 
@@ -239,37 +274,20 @@ impl Process {
 
     /// The absolute path of the executable; `""` when it cannot be known (a kernel thread).
     /// Raises `ZombieProcess` for a zombie, whose executable the kernel no longer shows.
+    /// Cached from the first call that gives a path, as psutil caches it (so a process that
+    /// has become a zombie since still gives it; one first asked as a zombie raises).
     fn exe(&self, py: Python<'_>) -> PyResult<String> {
-        let fast = self.pinned(py, |pid| {
-            Ok(std::fs::read_link(format!("/proc/{pid}/exe"))
-                .ok()
-                .and_then(|p| p.into_os_string().into_string().ok()))
-        })?;
-        if let Some(path) = fast {
-            let path = match path.strip_suffix(" (deleted)") {
-                Some(stem) if !std::path::Path::new(&path).exists() => stem.to_string(),
-                _ => path,
-            };
-            return Ok(path);
+        if let Some(path) = self.exe.get() {
+            return Ok(path.clone());
         }
-        let info = self.read(py)?;
-        match info.exe_path {
-            Some(path) => Ok(path),
-            None if info.state == ProcessState::Zombie => Err(raise(
-                py,
-                "ZombieProcess",
-                Some(self.pid),
-                ErrorCode::NotFound.name(),
-                &format!("process {} is a zombie: its executable is gone", self.pid),
-            )),
-            None => Ok(String::new()),
-        }
+        let path = self.read_exe(py)?;
+        Ok(self.exe.get_or_init(|| path).clone())
     }
 
     /// The command line, `argv[0]` first (empty for kernel threads and zombies).
     fn cmdline(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         self.pinned(py, |pid| {
-            let bytes = std::fs::read(format!("/proc/{pid}/cmdline"))
+            let bytes = crate::procfs::read_proc_file(pid, "cmdline")
                 .map_err(|e| PyErrLater::Read(ReadError::from(e)))?;
             let body = bytes.strip_suffix(b"\0").unwrap_or(&bytes);
             if body.is_empty() {

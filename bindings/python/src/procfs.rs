@@ -276,13 +276,30 @@ fn parse_stat_lean(bytes: &[u8]) -> Option<(String, u32, u64)> {
     Some((comm, ppid, start))
 }
 
-/// Read `path` (relative to `dir`) whole into `buf`.
-fn read_at(dir: &std::fs::File, path: &str, buf: &mut Vec<u8>) -> std::io::Result<()> {
+/// Read `path` (relative to `dir`) whole into `buf`. A `/proc` file gives everything it has
+/// up to the buffer's size in one read, so a read that leaves room is the whole file and no
+/// second read (for the end of file) is made.
+fn read_at(dir: &impl rustix::fd::AsFd, path: &str, buf: &mut Vec<u8>) -> std::io::Result<()> {
     use rustix::fs::{Mode, OFlags};
     let fd = rustix::fs::openat(dir, path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
     buf.clear();
+    if buf.capacity() < 4096 {
+        buf.reserve(4096);
+    }
+    let spare = rustix::buffer::spare_capacity(&mut *buf);
+    let n = rustix::io::read(&fd, spare)?;
+    if n == 0 || buf.len() < buf.capacity() {
+        return Ok(());
+    }
     std::fs::File::from(fd).read_to_end(buf)?;
     Ok(())
+}
+
+/// `/proc/<pid>/<name>`, read whole (as [`read_at`]).
+pub fn read_proc_file(pid: u32, name: &str) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(4096);
+    read_at(&rustix::fs::CWD, &format!("/proc/{pid}/{name}"), &mut buf)?;
+    Ok(buf)
 }
 
 /// The executable link, as the library reports it: without the kernel's `" (deleted)"`
