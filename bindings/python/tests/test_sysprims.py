@@ -246,6 +246,55 @@ def test_pids_and_pid_exists_and_process_iter(children):
     assert any(p.pid == c.pid for p in sysprims.process_iter())
 
 
+def test_lean_process_iter_matches_the_full_listing_and_guards_signals(children, tmp_path):
+    # process_iter with only pid/ppid/name/exe/cmdline/create_time reads just stat, the exe
+    # link and cmdline; its values and the identity of its objects must be the full
+    # listing's, and its objects must be signalled only while they are the stored process.
+    c = children.sleeper()
+    # A name the kernel cuts at 15 bytes, completed from the command line.
+    exe = tmp_path / "a-name-longer-than-fifteen"
+    shutil.copy(shutil.which("sleep"), exe)
+    long_name = children.start([str(exe), "1000"])
+    attrs = ["pid", "ppid", "name", "exe", "cmdline", "create_time"]
+    lean = {p.pid: p for p in sysprims.process_iter(attrs)}
+    full = {p.pid: p.info for p in sysprims.process_iter(attrs + ["status"])}
+    theirs = {p.pid: p.info for p in psutil.process_iter(attrs)}
+    for pid in (c.pid, long_name.pid, os.getpid()):
+        info = lean[pid].info
+        assert set(info) == set(attrs)
+        for key in attrs:
+            assert info[key] == full[pid][key], (pid, key)
+        for key in ("pid", "ppid", "name", "exe", "cmdline"):
+            assert info[key] == theirs[pid][key], (pid, key)
+        assert lean[pid] == sysprims.Process(pid)
+        assert lean[pid].identity()["start_time_unix_ms"] == sysprims.Process(pid).identity()[
+            "start_time_unix_ms"
+        ]
+    assert lean[long_name.pid].info["name"] == "a-name-longer-than-fifteen"
+    # No attrs: the lean listing, objects without info.
+    assert c.pid in {p.pid for p in sysprims.process_iter()}
+    listed = lean[long_name.pid]
+    listed.terminate()
+    assert long_name.wait(timeout=10) == -signal.SIGTERM
+    # Reaped: the listed object now refuses to signal whatever has the PID.
+    with pytest.raises(sysprims.NoSuchProcess):
+        listed.kill()
+    assert not listed.is_running()
+
+
+def test_exe_is_cached_from_its_first_answer_as_in_psutil(children):
+    c = children.start(["sh", "-c", "read x; exit 4"])
+    ours, theirs = sysprims.Process(c.pid), psutil.Process(c.pid)
+    assert ours.exe() == theirs.exe()
+    c.stdin.close()
+    exited_keep_zombie(c.pid)
+    # A zombie's executable is gone, but both libraries answer from their cache.
+    assert ours.status() == theirs.status() == sysprims.STATUS_ZOMBIE
+    assert ours.exe() == theirs.exe()
+    assert ours.wait(timeout=10) == 4
+    c.returncode = 4
+
+
 def test_open_files_and_net_connections_match_psutil():
     with tempfile.NamedTemporaryFile("w") as f, socket.socket() as s:
         f.write("x")
