@@ -49,6 +49,7 @@ pub mod fds;
 #[doc(hidden)]
 pub mod fuzzing;
 mod job;
+pub mod json;
 pub mod pid;
 pub mod ports;
 pub mod process;
