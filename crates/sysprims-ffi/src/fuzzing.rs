@@ -31,11 +31,11 @@ use crate::boundary::{call, read_json, read_json_or_default};
 use crate::*;
 
 /// A PID no process can have: above `PID_MAX_LIMIT` (2^22), yet a valid `pid_t`.
-pub const NO_SUCH_PID: u32 = i32::MAX as u32;
+const NO_SUCH_PID: u32 = i32::MAX as u32;
 
 /// The longest error message any input may produce, in bytes. Messages quote the bad value,
 /// cut to a few hundred characters: they never grow with the input.
-pub const MAX_MESSAGE_LEN: usize = 4096;
+const MAX_MESSAGE_LEN: usize = 4096;
 
 /// The bytes as a C caller can pass them: up to the first NUL.
 fn c_text(data: &[u8]) -> CString {
