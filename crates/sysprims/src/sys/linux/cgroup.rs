@@ -220,6 +220,8 @@ pub(crate) fn check_parent(parent: &Path) -> crate::Result<PathBuf> {
         return Err(outside());
     }
     // Another filesystem mounted below the cgroup2 mount is not the hierarchy either.
+    // `f_type` is i64 on 64-bit glibc targets but narrower elsewhere, hence the cast.
+    #[allow(clippy::unnecessary_cast)]
     let fs_type = rustix::fs::statfs(&canonical)
         .map(|s| s.f_type as i64)
         .map_err(|e| refuse(format!("cannot be examined: {}", io::Error::from(e))))?;
