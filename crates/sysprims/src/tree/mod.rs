@@ -137,7 +137,8 @@ pub struct KillDescendantsOptions {
 /// Returns as soon as everything is gone, with no fixed sleeps.
 ///
 /// # Errors
-/// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): an invalid PID; PID 1, the
+/// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): an invalid PID; a thread ID
+///   that is not a process's (the message says which process it is a thread of); PID 1, the
 ///   caller or an ancestor of the caller (its parent, the shell that runs it) without
 ///   `allow_protected`. With it, such a root is walked but never signalled, and it is among
 ///   the `survivors` (`exited: false`).
@@ -181,6 +182,7 @@ fn terminate_tree_inner(
     };
     // Whatever the signals, PID 1 and the caller are refused as roots without the override.
     crate::signal::check_process(pid, Signal::KILL, options)?;
+    crate::sys::process::require_process(pid)?;
     if let Some(dir) = crate::sys::jobs::job_cgroup_of(pid)
         && !crate::sys::jobs::caller_inside(&dir)
     {

@@ -540,7 +540,8 @@ pub(crate) fn terminate_walk(
 }
 
 /// Signal the descendants of `pid` that match `options.filter`; `pid` itself is never
-/// signalled.
+/// signalled, and neither is any kernel thread (`PF_KTHREAD`: kthreadd's children), whatever
+/// the filter.
 ///
 /// The descendants are found as [`descendants`](crate::descendants) finds them, then read and
 /// filtered as [`snapshot`](crate::snapshot) does (CPU sampled over
@@ -567,8 +568,8 @@ pub(crate) fn terminate_walk(
 /// ```
 ///
 /// # Errors
-/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID, filter or
-/// sampling interval; [`NotFound`](crate::ErrorCode::NotFound) when no process has the PID.
+/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID, a thread ID
+/// that is not a process's, a bad filter or sampling interval; [`NotFound`](crate::ErrorCode::NotFound) when no process has the PID.
 pub fn kill_descendants(
     pid: impl IntoPid,
     signal: Signal,
@@ -586,8 +587,11 @@ pub fn kill_descendants(
     let tree = crate::process::descendants(pid, None)?;
     let me = Pid::current().get();
     // What the walk saw of each descendant: the listing below must see the same process.
+    // Kernel threads (the children of kthreadd) are never targets: no signal of ours should
+    // reach them, and a name filter such as "worker" would otherwise match every kworker.
     let walked: HashMap<u32, Option<u64>> = tree
         .descendants()
+        .filter(|n| !n.process.kernel_thread)
         .filter(|n| options.allow_protected || n.process.pid != me)
         .map(|n| (n.process.pid, n.process.start_time_unix_ms))
         .collect();

@@ -16,6 +16,7 @@ use super::cgroup::{self, JobCgroup, Unavailable};
 use super::pidfd::PidFd;
 use super::signal::Handle;
 use super::spawn::{self, Plan, SpawnError, Stage};
+use super::watchdog::{Mode as WatchMode, Watchdog};
 use crate::error::{Result, SysprimsError};
 use crate::pid::Pid;
 use crate::signal::Signal;
@@ -27,6 +28,61 @@ pub(crate) struct Started {
     pub handle: Handle,
     pub cgroup: Option<PathBuf>,
     pub warnings: Vec<String>,
+    /// The job's watchdog, when one was asked for and the job has a cgroup.
+    pub watchdog: JobWatchdog,
+}
+
+/// A job's watchdog ([`super::watchdog`]), or none: ends the job if its owner dies.
+#[derive(Default)]
+pub(crate) struct JobWatchdog(Option<Watchdog>);
+
+impl JobWatchdog {
+    /// A watchdog that kills the job cgroup `dir` when this process dies (none when the
+    /// cgroup cannot be opened or no watchdog can be started).
+    pub(crate) fn arm(dir: &Path) -> JobWatchdog {
+        let Ok(fd) = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return JobWatchdog(None);
+        };
+        JobWatchdog(Watchdog::start(
+            dir,
+            std::os::fd::AsFd::as_fd(&fd),
+            WatchMode::Kill,
+        ))
+    }
+
+    /// Whether a watchdog is at work.
+    pub(crate) fn is_armed(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// End the watchdog now, and reap it.
+    pub(crate) fn end(&mut self) {
+        drop(self.0.take());
+    }
+
+    /// Let the watchdog go: with `linger`, it removes the cgroup once the job's leftovers
+    /// have exited (and kills nothing); otherwise it just exits. It is reaped at a later
+    /// spawn (if this process lives that long), so this costs nothing now.
+    pub(crate) fn retire(&mut self, linger: bool) {
+        if let Some(w) = self.0.take() {
+            w.retire(if linger {
+                WatchMode::Linger
+            } else {
+                WatchMode::Done
+            });
+        }
+    }
+}
+
+impl Drop for JobWatchdog {
+    /// The watchdog is ended and reaped now (nothing of it is left behind).
+    fn drop(&mut self) {
+        drop(self.0.take());
+    }
 }
 
 /// The `PATH` execvp uses when the environment has none.
@@ -230,12 +286,21 @@ pub(crate) fn maybe_sweep(parent: &Path) {
 
 /// Start the job `config` describes (already validated), in a process group of its own
 /// unless `new_process_group` is false (then in the caller's). With `sweep`, this may also
-/// remove stale job cgroups beside the new one ([`maybe_sweep`]).
+/// remove stale job cgroups beside the new one ([`maybe_sweep`]). With `watchdog`, a job that
+/// gets a cgroup gets a watchdog too, started before the child so that no moment exists in
+/// which this process could die and leave the job running.
 pub(crate) fn start(
     config: &SpawnInGroupConfig,
     new_process_group: bool,
     sweep: bool,
+    watchdog: bool,
 ) -> Result<Started> {
+    // A parent the caller named is input: outside the hierarchy it is refused, in every
+    // mode, rather than degraded around; and before any stdio file is opened (truncated).
+    let parent = match (&config.cgroup_parent, config.containment) {
+        (Some(p), Containment::Auto | Containment::Cgroup) => Some(cgroup::check_parent(p)?),
+        _ => None,
+    };
     let plan = plan(config, new_process_group)?;
     let mut warnings = Vec::new();
     let mut job_cgroup = match config.containment {
@@ -243,19 +308,21 @@ pub(crate) fn start(
             warnings.push(degraded("containment process_group was asked for"));
             None
         }
-        Containment::Auto | Containment::Cgroup => {
-            match JobCgroup::create(config.cgroup_parent.as_deref()) {
-                Ok(cg) => Some(cg),
-                Err(u) if config.containment == Containment::Cgroup => {
-                    return Err(unavailable_error(&u));
-                }
-                Err(u) => {
-                    warnings.push(degraded(&u.reason));
-                    None
-                }
+        Containment::Auto | Containment::Cgroup => match JobCgroup::create(parent.as_deref()) {
+            Ok(cg) => Some(cg),
+            Err(u) if config.containment == Containment::Cgroup => {
+                return Err(unavailable_error(&u));
             }
-        }
+            Err(u) => {
+                warnings.push(degraded(&u.reason));
+                None
+            }
+        },
     };
+    let mut guard = JobWatchdog(None);
+    if watchdog && let Some(cg) = &job_cgroup {
+        guard = JobWatchdog(Watchdog::start(cg.path(), cg.fd(), WatchMode::Kill));
+    }
     let spawned = loop {
         match spawn::spawn(&plan, job_cgroup.as_ref()) {
             Ok(s) => break s,
@@ -265,6 +332,7 @@ pub(crate) fn start(
                 // delegated). Auto mode carries on without one.
                 let cg = job_cgroup.take().expect("checked");
                 let path = cg.path().to_path_buf();
+                guard.retire(false);
                 cg.remove();
                 let reason = format!(
                     "the kernel would not start a process in {}: {}",
@@ -290,6 +358,7 @@ pub(crate) fn start(
                 ));
             }
             Err(SpawnError::Child { stage, errno }) => {
+                guard.retire(false);
                 if let Some(cg) = job_cgroup.take() {
                     cg.remove();
                 }
@@ -313,6 +382,7 @@ pub(crate) fn start(
         handle: Handle::from_pidfd(spawned.pid, pidfd),
         cgroup,
         warnings,
+        watchdog: guard,
     })
 }
 
