@@ -157,3 +157,55 @@ fn a_hundred_thousand_environment_entries_are_merged_right() {
         assert_eq!(seen.get(k.as_str()), Some(&vec![expected.as_str()]), "{k}");
     }
 }
+
+/// Runs `f` on a thread and returns its result; a call that blocks (as `cpu_sample_ms =
+/// u64::MAX` did, forever) fails the test after two minutes instead of hanging it.
+fn without_hanging<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the call blocked")
+}
+
+#[test]
+fn a_cpu_sampling_interval_over_an_hour_is_refused_by_value() {
+    use sysprims::{CPU_SAMPLE_MS_MAX, KillDescendantsOptions, Signal, SnapshotOptions};
+    for ms in [u64::MAX, CPU_SAMPLE_MS_MAX + 1] {
+        let err = without_hanging(move || {
+            sysprims::snapshot(&SnapshotOptions {
+                cpu_sample_ms: Some(ms),
+                ..Default::default()
+            })
+            .unwrap_err()
+        });
+        assert_eq!(err.code(), ErrorCode::InvalidArgument, "{err}");
+        assert!(err.to_string().contains(&format!("{ms} ms")), "{err}");
+        let err = without_hanging(move || {
+            sysprims::kill_descendants(
+                std::process::id(),
+                Signal::PROBE,
+                &KillDescendantsOptions {
+                    cpu_sample_ms: Some(ms),
+                    dry_run: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap_err()
+        });
+        assert_eq!(err.code(), ErrorCode::InvalidArgument, "{err}");
+        assert!(err.to_string().contains(&format!("{ms} ms")), "{err}");
+    }
+    // The bound itself is accepted (not run: it would take an hour); 1 ms runs.
+    let snap = sysprims::snapshot(&SnapshotOptions {
+        cpu_sample_ms: Some(1),
+        filter: sysprims::ProcessFilter {
+            pids: Some(vec![sysprims::Pid::current()]),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(snap.cpu_sample_ms.is_some());
+}
