@@ -471,6 +471,19 @@ const FORWARDED: [i32; 7] = [
     signal_hook::consts::SIGUSR2,
 ];
 
+/// How this program was invoked: `sysprims timeout`, or `timeout` when the binary runs under
+/// that name (a link named `timeout`, as the GNU conformance script installs it).
+static INVOKED_AS: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Run as `timeout` (a link to `sysprims` named `timeout`): usage messages name `timeout`.
+pub fn invoked_as_timeout() {
+    let _ = INVOKED_AS.set("timeout");
+}
+
+fn invoked_as() -> &'static str {
+    INVOKED_AS.get().copied().unwrap_or("sysprims timeout")
+}
+
 /// Run `sysprims timeout` with `args` (those after `timeout`); returns the exit status, or
 /// does not return when the status is a signal.
 pub fn main(args: &[OsString]) -> i32 {
@@ -494,7 +507,8 @@ pub fn main(args: &[OsString]) -> i32 {
             }
             let _ = writeln!(
                 std::io::stderr(),
-                "Try 'sysprims timeout --help' for more information."
+                "Try '{} --help' for more information.",
+                invoked_as()
             );
             return EXIT_CANCELED;
         }
