@@ -63,6 +63,8 @@ Where this differs from GNU timeout:
   - With --foreground, COMMAND's children are timed out too.
   - Signals timeout receives (TERM, INT, HUP, QUIT, USR1, USR2 and the -s signal)
     go to the whole job; ALRM makes the timeout happen now, as in GNU.
+  - Nested timeouts: an outer timeout's signal reaches the inner COMMAND too (it is
+    in the outer job), not only the inner timeout, which GNU relies on to relay it.
   - If timeout itself is killed, COMMAND is killed with it (PR_SET_PDEATHSIG).
   - --cleanup and --json are additions.
 
