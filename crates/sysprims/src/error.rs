@@ -289,6 +289,22 @@ impl SysprimsError {
         }
     }
 
+    /// The error for a thread ID given where a process ID belongs: `tid` is a thread of
+    /// process `tgid` but not its main thread. `/proc/<tid>` answers for it and `kill(2)`
+    /// given it signals the whole of process `tgid`, so every entry point refuses it with this
+    /// [`InvalidArgument`](SysprimsError::InvalidArgument) before doing anything.
+    pub fn thread_not_process(tid: u32, tgid: u32) -> SysprimsError {
+        SysprimsError::invalid(
+            "PID",
+            tid.to_string(),
+            format!(
+                "{tid} is a thread of process {tgid}, not a process (kill(2) given it would \
+                 signal all of process {tgid}): nothing was done; pass {tgid} to mean that \
+                 process"
+            ),
+        )
+    }
+
     /// Shorthand for "process `pid` not found" during `operation`.
     pub fn process_not_found(operation: &'static str, pid: u32) -> SysprimsError {
         SysprimsError::NotFound {
