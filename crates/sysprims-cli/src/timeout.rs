@@ -489,6 +489,11 @@ fn invoked_as() -> &'static str {
 /// Run `sysprims timeout` with `args` (those after `timeout`); returns the exit status, or
 /// does not return when the status is a signal.
 pub fn main(args: &[OsString]) -> i32 {
+    // An ignored SIGCHLD (`trap '' CHLD; exec timeout ...`) is inherited across exec, and
+    // makes the kernel reap the command by itself: its status would be lost (waitid fails
+    // with ECHILD). Back to the default, as GNU timeout does.
+    // SAFETY: signal(2) with a constant disposition, before any thread is started.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
     let options = match parse(args) {
         Ok(o) => o,
         Err(Stop::Help) => {

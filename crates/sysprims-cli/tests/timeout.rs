@@ -562,3 +562,26 @@ fn closed_stdin_and_stdout_become_dev_null() {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(doc["outcome"], "completed");
 }
+
+/// An ignored SIGCHLD inherited from the shell (`trap '' CHLD; exec timeout ...`, GNU's
+/// tests/misc/timeout.sh) does not lose the command's status. (bash passes the ignored
+/// SIGCHLD on; dash resets it.)
+#[test]
+fn an_inherited_ignored_sigchld_keeps_the_status() {
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            r#"trap '' CHLD; exec "$0" timeout 10 sh -c 'exit 3'"#,
+            env!("CARGO_BIN_EXE_sysprims"),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
