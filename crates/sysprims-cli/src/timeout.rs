@@ -478,6 +478,7 @@ const FORWARDED: [i32; 7] = [
 static INVOKED_AS: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
 
 /// Run as `timeout` (a link to `sysprims` named `timeout`): usage messages name `timeout`.
+#[cfg_attr(test, allow(dead_code))]
 pub fn invoked_as_timeout() {
     let _ = INVOKED_AS.set("timeout");
 }
