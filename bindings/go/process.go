@@ -164,7 +164,8 @@ type SnapshotOptions struct {
 	// Limit keeps only the first N after sorting; nil keeps all.
 	Limit *uint64 `json:"limit,omitempty"`
 	// CPUSampleMS measures CPU over this many milliseconds (the call blocks for it) instead
-	// of using lifetime averages.
+	// of using lifetime averages: 1 to 3,600,000 (one hour); a larger value is an
+	// InvalidArgument error, not an endless wait.
 	CPUSampleMS *uint64 `json:"cpu_sample_ms,omitempty"`
 	// Process says what to read besides the usual fields.
 	Process ProcessOptions `json:"process"`

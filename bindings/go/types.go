@@ -303,7 +303,8 @@ type TerminateTreeResult struct {
 type KillDescendantsOptions struct {
 	// Filter selects descendants (as ProcessList does).
 	Filter ProcessFilter `json:"filter"`
-	// CPUSampleMS measures CPU over this interval for Filter.CPUAbove.
+	// CPUSampleMS measures CPU over this interval for Filter.CPUAbove: 1 to 3,600,000 ms
+	// (one hour); a larger value is an InvalidArgument error, not an endless wait.
 	CPUSampleMS *uint64 `json:"cpu_sample_ms,omitempty"`
 	// DryRun reports what would be signalled and sends nothing.
 	DryRun bool `json:"dry_run,omitempty"`

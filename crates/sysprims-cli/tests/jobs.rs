@@ -454,7 +454,14 @@ fn wait_times_out_with_exit_1() {
 
     let out = run(&["wait", &pid, "--timeout", "0"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("still running"), "{}", stdout(&out));
+    // Said once, on stderr (it was on stdout and stderr).
+    assert_eq!(stdout(&out), "", "stdout");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("sysprims: wait: PID ") && err.contains("still running"),
+        "{err}"
+    );
     assert_eq!(kid.0.try_wait().unwrap(), None, "waiting signals nothing");
 
     // Once it ends, the same wait succeeds.

@@ -512,3 +512,76 @@ fn verbose_messages_have_gnu_form() {
         "timeout: sending signal INT to command 'sleep'\n"
     );
 }
+
+/// With fd 2 closed (`2>&-`), `--json FILE` must not become fd 2: the `-v` diagnostic would
+/// be written into the report. A closed fd is given /dev/null before anything is opened.
+#[test]
+fn a_closed_stderr_does_not_become_the_json_report() {
+    let m = Marked::new("closed-stderr");
+    let report = m.path("report.json");
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            r#"exec 2>&-; exec "$0" timeout -v --json "$1" 0.01 sleep 100"#,
+            env!("CARGO_BIN_EXE_sysprims"),
+            report.to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(124));
+    let text = std::fs::read_to_string(&report).unwrap();
+    let doc: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the report is not JSON ({e}): {text:?}"));
+    assert_eq!(doc["outcome"], "timed_out");
+}
+
+/// With fds 0 and 1 closed, the command gets /dev/null for both, not the report file.
+#[test]
+fn closed_stdin_and_stdout_become_dev_null() {
+    let m = Marked::new("closed-stdin-stdout");
+    let report = m.path("report.json");
+    let seen = m.path("seen");
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            r#"exec 0<&- 1>&-; exec "$0" timeout --json "$1" 60 sh -c 'x=$(readlink /proc/$$/fd/0 /proc/$$/fd/1); echo "$x" > "$0"' "$2""#,
+            env!("CARGO_BIN_EXE_sysprims"),
+            report.to_str().unwrap(),
+            seen.to_str().unwrap(),
+        ])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "/dev/null\n/dev/null\n"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(doc["outcome"], "completed");
+}
+
+/// An ignored SIGCHLD inherited from the shell (`trap '' CHLD; exec timeout ...`, GNU's
+/// tests/misc/timeout.sh) does not lose the command's status. (bash passes the ignored
+/// SIGCHLD on; dash resets it.)
+#[test]
+fn an_inherited_ignored_sigchld_keeps_the_status() {
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            r#"trap '' CHLD; exec "$0" timeout 10 sh -c 'exit 3'"#,
+            env!("CARGO_BIN_EXE_sysprims"),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -123,7 +123,9 @@ pub struct KillDescendantsOptions {
     /// Only descendants that match (as in `pstat`).
     pub filter: ProcessFilter,
     /// Measure CPU over this many milliseconds for `filter.cpu_above` (the call blocks for
-    /// it); `None` uses lifetime averages.
+    /// it; 1 ms to [`CPU_SAMPLE_MS_MAX`](crate::process::CPU_SAMPLE_MS_MAX), one hour);
+    /// `None` uses lifetime averages.
+    #[schemars(range(min = 1, max = 3_600_000))]
     pub cpu_sample_ms: Option<u64>,
     /// Preview: report what would be signalled, send nothing.
     pub dry_run: bool,

@@ -577,13 +577,7 @@ pub fn kill_descendants(
 ) -> Result<KillReport> {
     let pid = pid.into_pid()?;
     options.filter.validate()?;
-    if options.cpu_sample_ms == Some(0) {
-        return Err(SysprimsError::invalid(
-            "CPU sampling interval",
-            "0",
-            "must be at least 1 ms",
-        ));
-    }
+    crate::process::snapshot::check_cpu_sample_ms(options.cpu_sample_ms)?;
     let tree = crate::process::descendants(pid, None)?;
     let me = Pid::current().get();
     // What the walk saw of each descendant: the listing below must see the same process.
