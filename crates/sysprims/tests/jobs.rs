@@ -810,3 +810,126 @@ fn a_script_without_a_shebang_runs_under_sh() {
     assert_eq!(job.wait(None).unwrap().exit_code, Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A pidfd on any process, opened while it is known to be alive.
+fn pidfd(pid: u32) -> std::os::fd::OwnedFd {
+    // SAFETY: pidfd_open has no memory arguments.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    assert!(
+        fd >= 0,
+        "pidfd_open({pid}): {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: a new fd we own.
+    unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as i32) }
+}
+
+/// Wait until the pidfd's process has exited; false after a minute.
+fn exited(fd: &std::os::fd::OwnedFd) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(fd),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut pfd, 1, 60_000) > 0 }
+}
+
+fn cgroup_line(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .unwrap()
+        .to_string()
+}
+
+/// A process that owns a `Job` with `kill_on_drop` and is killed with SIGKILL drops nothing,
+/// yet its whole job dies (the first process, a background child, a `setsid` child) and the
+/// job's cgroup is removed: the job's watchdog does it, and then exits.
+#[test]
+fn a_sigkilled_owner_of_a_kill_on_drop_job_takes_the_job_with_it() {
+    if !require("a writable cgroup v2", cgroup_writable())
+        || !require("setsid", common::have("setsid"))
+    {
+        return;
+    }
+    let mut owner = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "sigkilled_owner_scenario",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(owner.stdout.take().unwrap());
+    let mut line = String::new();
+    let mut report = None;
+    while std::io::BufRead::read_line(&mut lines, &mut line).unwrap() > 0 {
+        // The harness prints the test's name first, on the same line.
+        if let Some((_, rest)) = line.trim().split_once("JOB ") {
+            report = Some(rest.to_string());
+            break;
+        }
+        line.clear();
+    }
+    let report = report.expect("the owner reports its job");
+    let mut words = report.split_whitespace();
+    let dir = PathBuf::from(words.next().unwrap());
+    let pids: Vec<u32> = words.map(|w| w.parse().unwrap()).collect();
+    assert_eq!(pids.len(), 3, "{report}");
+    let cgroup = cgroup_line(pids[0]);
+    let fds: Vec<_> = pids.iter().map(|&p| (p, pidfd(p))).collect();
+    for &p in &pids {
+        assert_eq!(cgroup_line(p), cgroup);
+    }
+    let children = std::fs::read_dir(format!("/proc/{}/task", owner.id()))
+        .unwrap()
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|t| {
+            t.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        })
+        .filter(|&p| cgroup_line(p) != cgroup)
+        .collect::<Vec<_>>();
+    assert_eq!(children.len(), 1, "one watchdog: {children:?}");
+    let watchdog = pidfd(children[0]);
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    for (pid, fd) in &fds {
+        assert!(exited(fd), "job process {pid} outlived its owner");
+    }
+    assert!(exited(&watchdog), "the watchdog outlived its work");
+    assert!(!dir.exists(), "{dir:?} is still there");
+}
+
+#[test]
+#[ignore = "killed with SIGKILL by a_sigkilled_owner_of_a_kill_on_drop_job_takes_the_job_with_it"]
+fn sigkilled_owner_scenario() {
+    let mut reports = Reports::new();
+    let job = Job::spawn(&SpawnInGroupConfig {
+        argv: vec![
+            "sh".into(),
+            "-c".into(),
+            "sleep 100 & echo $!; setsid sh -c 'echo $$; exec sleep 100' & echo $$; wait".into(),
+        ],
+        stdout: reports.stdio(),
+        stdin: StdioConfig::Null,
+        ..Default::default()
+    })
+    .unwrap()
+    .kill_on_drop(true);
+    reports.close_ours();
+    let mut pids: Vec<String> = (0..3).map(|_| reports.line()).collect();
+    pids.sort();
+    println!("JOB {} {}", job.cgroup().unwrap().display(), pids.join(" "));
+    // Until killed: stdin is never closed by the test.
+    let mut buf = String::new();
+    let _ = std::io::stdin().read_line(&mut buf);
+}

@@ -279,7 +279,9 @@ pub(crate) mod jobs {
             false
         }
 
-        pub(crate) fn retire(&mut self, _linger: bool) {}
+        pub(crate) fn retire(&mut self, _linger: Option<&Path>) {}
+
+        pub(crate) fn linger(_dir: &Path) {}
 
         pub(crate) fn end(&mut self) {}
     }

@@ -216,7 +216,11 @@ pub(crate) fn check_parent(parent: &Path) -> crate::Result<PathBuf> {
     }
     // Another filesystem mounted below the cgroup2 mount is not the hierarchy either.
     let fs_type = rustix::fs::statfs(&canonical)
-        .map(|s| s.f_type as i64)
+        .map(|s| {
+            #[allow(clippy::unnecessary_cast)]
+            let t = s.f_type as i64;
+            t
+        })
         .map_err(|e| refuse(format!("cannot be examined: {}", io::Error::from(e))))?;
     if fs_type != CGROUP2_SUPER_MAGIC {
         return Err(outside());
