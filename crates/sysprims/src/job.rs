@@ -183,6 +183,10 @@ impl Job {
     /// As [`wait_pid`](crate::wait_pid).
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<WaitPidResult> {
         if self.reaped {
+            // The next call on the job checks its cgroup too.
+            if let Some(dir) = &self.result.cgroup {
+                sys::remove_if_empty(dir);
+            }
             return Err(SysprimsError::process_not_found(
                 "wait (already reaped)",
                 self.result.pid,
@@ -194,6 +198,12 @@ impl Job {
             self.reaped = true;
             if let Some(dir) = &self.result.cgroup {
                 sys::remove_if_empty(dir);
+                // Processes the first one left are still running: their cgroup goes when
+                // the last of them exits (a lingering watchdog sees it), not at some later
+                // call. A kill_on_drop job is ended, and its cgroup removed, on drop.
+                if dir.exists() && !self.kill_on_drop {
+                    sys::JobWatchdog::linger(dir);
+                }
             }
         }
         Ok(result)
@@ -218,6 +228,13 @@ impl Job {
     pub fn terminate(&mut self, config: &TerminateTreeConfig) -> Result<TerminateTreeResult> {
         let pid = Pid::new(self.result.pid)?;
         let result = match (&self.result.cgroup, self.reaped) {
+            (Some(dir), true) if !dir.exists() => {
+                // Removed once its last process had exited: the job is over.
+                return Err(SysprimsError::process_not_found(
+                    "terminate (the job has ended and its cgroup is gone)",
+                    pid.get(),
+                ));
+            }
             (Some(dir), _) => crate::tree::terminate_job_cgroup(pid, dir, config, None)?,
             (None, true) => {
                 return Err(SysprimsError::process_not_found(
@@ -258,6 +275,13 @@ impl Job {
 
 impl Drop for Job {
     fn drop(&mut self) {
+        // A job whose first process we reaped: its cgroup goes if nothing is left in it.
+        if !self.kill_on_drop
+            && self.reaped
+            && let Some(dir) = &self.result.cgroup
+        {
+            sys::remove_if_empty(dir);
+        }
         if !self.kill_on_drop || (self.reaped && self.result.cgroup.is_none()) {
             return;
         }
