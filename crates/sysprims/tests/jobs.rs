@@ -1057,7 +1057,7 @@ fn a_job_cgroup_left_by_a_creator_in_another_pid_namespace_is_swept() {
 #[test]
 #[ignore = "run as PID 1 of a new PID namespace by a_job_cgroup_left_by_a_creator_in_another_pid_namespace_is_swept"]
 fn foreign_creator_scenario() {
-    let mut job = Job::spawn(&SpawnInGroupConfig {
+    let job = Job::spawn(&SpawnInGroupConfig {
         argv: vec!["true".into()],
         containment: Containment::Cgroup,
         ..Default::default()
