@@ -10,8 +10,9 @@ use crate::args;
 /// Which processes: by name, user, parent, state, CPU, memory, age.
 #[derive(Args, Clone, Debug, Default)]
 pub struct FilterArgs {
-    /// Name contains TEXT (the name is the kernel's, at most 15 bytes; longer program
-    /// names are matched through the command line and the executable too).
+    /// Name contains TEXT, case-sensitively. The name is the kernel's (comm, at most 15
+    /// bytes); when it is exactly 15 bytes, cut short, the base name of argv[0] and of the
+    /// executable are matched too if they begin with it.
     #[arg(long, value_name = "TEXT")]
     pub name: Option<String>,
 

@@ -30,13 +30,15 @@ Exit codes:
   0  every target was signalled (or, in a preview, would be)
   1  a target was not signalled: it was gone, refused as protected, no longer the
      process identified, or the system refused (permission); or no process matched
-  2  usage error: a bad PID, signal or option; nothing was sent";
+  2  usage error: a bad PID (or a thread ID, which is not a PID), signal or option;
+     nothing was sent";
 
 /// Send a signal to processes.
 ///
 /// Targets are the PIDs given, or the processes that match the filter options (--name,
-/// --user, ...). A filter selection is only previewed unless --yes is given; --dry-run
-/// previews any selection. Signals go to processes chosen by a filter only if they are still
+/// --user, ...). Kernel threads are never selected by a filter. A filter selection is only
+/// previewed unless --yes is given; --dry-run previews any selection. A thread ID is not a
+/// PID: it is refused (exit 2) with the process it belongs to named, and nothing is sent. Signals go to processes chosen by a filter only if they are still
 /// the process the filter saw (same start time and executable), so a PID reused in between is
 /// never hit.
 ///
@@ -134,6 +136,10 @@ pub fn run(a: KillArgs, out: &mut impl Write) -> Result<(), Failure> {
         ));
     }
 
+    // A thread ID is a bad PID, whichever way the PIDs are used: a usage error, nothing sent.
+    for &pid in &a.pids {
+        sysprims::pid::require_process(pid)?;
+    }
     let mut report = KillReport::new(a.signal);
     if selecting {
         select_and_signal(&a, options, &mut report)?;
@@ -180,7 +186,12 @@ fn select_and_signal(
         ..SnapshotOptions::default()
     })?;
     let me = std::process::id();
-    let targets: Vec<_> = snapshot.processes.iter().filter(|p| p.pid != me).collect();
+    // Kernel threads are never targets: `--name worker` must not select the kworkers.
+    let targets: Vec<_> = snapshot
+        .processes
+        .iter()
+        .filter(|p| p.pid != me && !p.kernel_thread)
+        .collect();
     report.preview = !a.yes;
     for p in targets {
         let mut entry = if a.yes {

@@ -327,3 +327,108 @@ fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
+
+/// A thread of this test process, alive until the sender is dropped.
+fn own_thread() -> (
+    u32,
+    std::sync::mpsc::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let join = std::thread::spawn(move || {
+        // SAFETY: gettid has no preconditions.
+        tx.send(unsafe { libc::gettid() } as u32).unwrap();
+        let _ = stop_rx.recv();
+    });
+    (rx.recv().unwrap(), stop_tx, join)
+}
+
+#[test]
+fn a_thread_id_is_a_usage_error_and_nothing_is_sent() {
+    // Before the fix, `sysprims kill -s TERM <tid>` signalled the whole of this test binary.
+    let me = std::process::id();
+    let (tid, stop, join) = own_thread();
+    assert_ne!(tid, me);
+    let tid_text = tid.to_string();
+    // `cat` (not `sleep`, which another test here selects by name among our children).
+    let mut kid = Kid::spawn(&["cat"]);
+    let kid_pid = kid.pid().to_string();
+    for args in [
+        vec!["kill", "-s", "TERM", &tid_text],
+        vec!["kill", "--dry-run", &tid_text],
+        vec!["kill", "--json", &tid_text],
+        vec!["kill", "--require-start-time-ms", "1", &tid_text],
+        vec!["kill", "--force", "-s", "KILL", &tid_text],
+        // One thread ID among good PIDs: nothing is sent to any.
+        vec!["kill", "-s", "KILL", &kid_pid, &tid_text],
+        vec!["terminate-tree", &tid_text],
+        vec!["kill-descendants", &tid_text],
+    ] {
+        let out = sysprims(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("{tid} is a thread of process {me}")),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        kid.0.try_wait().unwrap(),
+        None,
+        "the good PID was not signalled"
+    );
+    drop(stop);
+    join.join().unwrap();
+}
+
+#[test]
+fn filters_never_select_kernel_threads() {
+    // Kernel threads named kworker/... exist on every Linux machine; `--name kworker` (and
+    // `--name worker`) selected them all before the fix.
+    let kernel_threads: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let rest = &s[s.rfind(')')? + 2..];
+                    rest.split(' ').nth(6)?.parse::<u64>().ok()
+                })
+                .is_some_and(|flags| flags & 0x0020_0000 != 0)
+        })
+        .collect();
+    if !require(
+        "kernel threads visible in /proc (not inside a PID namespace)",
+        !kernel_threads.is_empty(),
+    ) {
+        return;
+    }
+    for name in ["kworker", "worker", "k"] {
+        let out = sysprims(&["kill", "--name", name, "--json"]);
+        let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let hit: Vec<u64> = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["pid"].as_u64().unwrap())
+            .filter(|pid| kernel_threads.contains(&(*pid as u32)))
+            .collect();
+        assert!(
+            hit.is_empty(),
+            "--name {name} selected kernel threads {hit:?}"
+        );
+    }
+    // kthreadd's children are all kernel threads: nothing to select below it.
+    let out = sysprims(&[
+        "kill-descendants",
+        "2",
+        "--name",
+        "kworker",
+        "--dry-run",
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["targets"], serde_json::json!([]), "{}", stderr(&out));
+}

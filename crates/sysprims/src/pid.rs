@@ -130,6 +130,31 @@ impl Pid {
     }
 }
 
+/// Check that `pid` names a process and not another thread of one: the check every sysprims
+/// entry point that takes a PID makes before it does anything.
+///
+/// On Linux a thread has an ID from the same number space as processes, and the kernel
+/// accepts it where a PID goes: `kill(2)` given a thread ID signals the whole process the
+/// thread belongs to, and `/proc/<tid>` answers as if it were that process. So a thread ID
+/// passes [`Pid::new`] but is refused here with
+/// [`InvalidArgument`](SysprimsError::InvalidArgument), whose message says
+/// `"<tid> is a thread of process <N>"`. A PID that no process has passes (the operation
+/// itself then reports [`NotFound`](crate::ErrorCode::NotFound)); on other platforms every
+/// PID passes.
+///
+/// ```
+/// let me = sysprims::pid::require_process(std::process::id()).unwrap();
+/// assert_eq!(me.get(), std::process::id());
+/// ```
+///
+/// # Errors
+/// [`InvalidArgument`](SysprimsError::InvalidArgument) for an invalid PID or a thread ID.
+pub fn require_process(pid: impl IntoPid) -> Result<Pid> {
+    let pid = pid.into_pid()?;
+    crate::sys::process::require_process(pid)?;
+    Ok(pid)
+}
+
 /// The error for a value too large for any `pid_t`.
 fn too_large(value: impl fmt::Display) -> SysprimsError {
     SysprimsError::invalid(

@@ -58,8 +58,8 @@ pub struct WaitPidResult {
 /// ```
 ///
 /// # Errors
-/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID, or the
-/// caller's own (which would never end); [`NotFound`](crate::ErrorCode::NotFound) when no
+/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID, the
+/// caller's own (which would never end), or a thread ID that is not a process's; [`NotFound`](crate::ErrorCode::NotFound) when no
 /// process has it.
 pub fn wait_pid(pid: impl IntoPid, timeout: Option<Duration>) -> Result<WaitPidResult> {
     wait_pid_inner(pid, timeout, None)
@@ -94,6 +94,7 @@ fn wait_pid_inner(
             "it is the calling process itself, which cannot wait for its own exit",
         ));
     }
+    crate::sys::process::require_process(pid)?;
     // A deadline too far away to represent is no deadline.
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     crate::sys::wait::wait_pid(pid, deadline, cancel.map(CancelToken::sys))

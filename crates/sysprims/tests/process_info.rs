@@ -206,7 +206,14 @@ fn missing_pids_are_not_found_and_threads_are_not_processes() {
     });
     let tid = rx.recv().unwrap() as u32;
     assert!(std::path::Path::new(&format!("/proc/{tid}/stat")).exists());
-    assert_eq!(get_process(tid).unwrap_err().code(), ErrorCode::NotFound);
+    let err = get_process(tid).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidArgument);
+    let me = std::process::id();
+    assert!(
+        err.to_string()
+            .contains(&format!("{tid} is a thread of process {me}")),
+        "{err}"
+    );
     done_tx.send(()).unwrap();
     thread.join().unwrap();
 }

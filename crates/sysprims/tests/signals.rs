@@ -354,15 +354,17 @@ fn a_thread_id_is_not_a_process_handle() {
     });
     let tid = rx.recv().unwrap();
     assert_ne!(tid, std::process::id());
-    assert_eq!(
-        ProcessHandle::open(tid).unwrap_err().code(),
-        ErrorCode::NotFound
+    // Refused, with the process named (not "not found", which would hide the mistake).
+    let me = std::process::id();
+    let err = ProcessHandle::open(tid).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidArgument);
+    assert!(
+        err.to_string().contains(&format!("thread of process {me}")),
+        "{err}"
     );
     let identity = ProcessIdentity::from_parts(tid, Some(1), None);
-    assert_eq!(
-        sysprims::signal_if(&identity, Signal::KILL).unwrap(),
-        GuardedSignal::Gone
-    );
+    let err = sysprims::signal_if(&identity, Signal::KILL).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidArgument);
     done_tx.send(()).unwrap();
     thread.join().unwrap();
 }

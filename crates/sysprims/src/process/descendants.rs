@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::info::{ProcessInfo, ProcessOptions};
 use crate::error::{Result, SysprimsError};
-use crate::pid::IntoPid;
+use crate::pid::{IntoPid, Pid};
 use crate::sys::process as sys;
 
 /// The schema ID of [`ProcessTree`] documents.
@@ -88,8 +88,8 @@ impl ProcessTree {
 /// left out too (its start time no longer matches).
 ///
 /// # Errors
-/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID or
-/// `max_levels == Some(0)`; [`NotFound`](crate::ErrorCode::NotFound) when there is no such
+/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID, a thread ID
+/// that is not a process's, or `max_levels == Some(0)`; [`NotFound`](crate::ErrorCode::NotFound) when there is no such
 /// process.
 pub fn descendants(pid: impl IntoPid, max_levels: Option<u32>) -> Result<ProcessTree> {
     let root = pid.into_pid()?.get();
@@ -102,6 +102,8 @@ pub fn descendants(pid: impl IntoPid, max_levels: Option<u32>) -> Result<Process
     }
     let table = sys::summaries()?;
     let Some(root_summary) = table.iter().find(|s| s.pid == root).copied() else {
+        // The table lists processes only: a thread ID says which process it belongs to.
+        sys::require_process(Pid::new(root)?)?;
         return Err(SysprimsError::process_not_found("descendants", root));
     };
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();

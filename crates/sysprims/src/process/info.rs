@@ -248,8 +248,9 @@ pub struct ProcessOptions {
 ///
 /// # Errors
 /// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for PID 0 or above `i32::MAX`.
-/// - [`NotFound`](crate::ErrorCode::NotFound) when no process has this PID (a thread ID that
-///   is not a process's main thread counts as not found).
+/// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for the ID of a thread that is
+///   not its process's main thread: the message says which process it is a thread of.
+/// - [`NotFound`](crate::ErrorCode::NotFound) when no process has this PID.
 ///
 /// Fields that permission hides are `None` or empty, not errors.
 ///

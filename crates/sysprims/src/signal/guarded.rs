@@ -67,7 +67,8 @@ const NO_PIDFD_WARNING: &str = "no pidfd (pidfd_open needs Linux 5.3+ and may be
 ///
 /// # Errors
 /// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): an invalid PID, a protected
-///   target, or an identity with nothing to compare (only a PID).
+///   target, an identity with nothing to compare (only a PID), or a thread ID that is not a
+///   process's (the message names the process).
 /// - [`PermissionDenied`](crate::ErrorCode::PermissionDenied): we may not read or signal it.
 ///
 /// [`verify_identity`]: crate::verify_identity
@@ -87,6 +88,7 @@ pub fn signal_if_with(
     let pid = Pid::new(identity.pid)?;
     check_process(pid, signal, options)?;
     identity.require_evidence()?;
+    // A thread ID is an error, not "gone": ProcessHandle::open says which process it is in.
     let handle = match ProcessHandle::open(pid) {
         Ok(h) => h,
         Err(e) if e.code() == ErrorCode::NotFound => return Ok(GuardedSignal::Gone),
@@ -117,9 +119,9 @@ impl ProcessHandle {
     /// Open the process that has `pid` now.
     ///
     /// # Errors
-    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID,
-    /// [`NotFound`](crate::ErrorCode::NotFound) when no process has it (a thread ID that is
-    /// not a process's is not found either).
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID, or for the
+    /// ID of a thread that is not its process's main thread (the message names the process);
+    /// [`NotFound`](crate::ErrorCode::NotFound) when no process has it.
     pub fn open(pid: impl IntoPid) -> Result<ProcessHandle> {
         let pid = pid.into_pid()?;
         Ok(ProcessHandle {
@@ -201,6 +203,38 @@ impl ProcessHandle {
             Err(e) if e.code() == ErrorCode::NotFound => Ok(IdentityCheck::Gone),
             Err(e) => Err(e),
         }
+    }
+
+    /// Wait for the held process to end (`None`: no limit), as [`wait_pid`](crate::wait_pid)
+    /// does, but through the handle's own pidfd: a PID reused after the process was reaped
+    /// elsewhere is never waited for, and the caller's child is reaped with its exit status.
+    /// A zombie counts as ended. A timeout is not an error: the result says `timed_out`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sysprims::ProcessHandle;
+    ///
+    /// let child = std::process::Command::new("sh").args(["-c", "exit 7"]).spawn().unwrap();
+    /// let handle = ProcessHandle::open(child.id()).unwrap();
+    /// let done = handle.wait(Some(Duration::from_secs(30))).unwrap();
+    /// assert!(done.exited);
+    /// assert_eq!(done.exit_code, Some(7));
+    /// ```
+    ///
+    /// # Errors
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for a handle on the caller
+    /// itself (which would never end); [`NotFound`](crate::ErrorCode::NotFound) when the
+    /// handle has no pidfd and no process has the PID any more.
+    pub fn wait(&self, timeout: Option<std::time::Duration>) -> Result<crate::WaitPidResult> {
+        if self.pid() == Pid::current() {
+            return Err(SysprimsError::invalid(
+                "PID",
+                self.pid().get().to_string(),
+                "it is the calling process itself, which cannot wait for its own exit",
+            ));
+        }
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        crate::sys::jobs::wait_first(&self.inner, deadline)
     }
 
     /// Send `signal` to the held process. Protected targets are refused for destructive

@@ -99,8 +99,9 @@ fn check_group(pgid: Pid, signal: Signal, options: SignalOptions) -> Result<()> 
 /// ```
 ///
 /// # Errors
-/// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): an invalid PID, or a protected
-///   target.
+/// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): an invalid PID, a protected
+///   target, or the ID of a thread that is not its process's main thread (named in the
+///   message: `kill(2)` would signal the whole process).
 /// - [`NotFound`](crate::ErrorCode::NotFound): no such process.
 /// - [`PermissionDenied`](crate::ErrorCode::PermissionDenied): we may not signal it.
 pub fn kill(pid: impl IntoPid, signal: Signal) -> Result<()> {
@@ -114,6 +115,7 @@ pub fn kill(pid: impl IntoPid, signal: Signal) -> Result<()> {
 pub fn kill_with(pid: impl IntoPid, signal: Signal, options: SignalOptions) -> Result<()> {
     let pid = pid.into_pid()?;
     check_process(pid, signal, options)?;
+    crate::sys::process::require_process(pid)?;
     crate::sys::signal::kill(pid, signal)
 }
 
@@ -126,6 +128,7 @@ pub fn kill_with(pid: impl IntoPid, signal: Signal, options: SignalOptions) -> R
 pub fn can_signal(pid: impl IntoPid, signal: Signal, options: SignalOptions) -> Result<()> {
     let pid = pid.into_pid()?;
     check_process(pid, signal, options)?;
+    crate::sys::process::require_process(pid)?;
     crate::sys::signal::kill(pid, Signal::PROBE)
 }
 
@@ -173,8 +176,9 @@ pub fn force_kill(pid: impl IntoPid) -> Result<()> {
 
 /// Send `signal` to each of `pids`, and say for each what happened.
 ///
-/// Every PID is validated before anything is sent: one invalid PID is an error and no
-/// process is signalled. A PID given twice is signalled once. Protected targets (PID 1, the
+/// Every PID is validated before anything is sent: one invalid PID, or one that is a thread
+/// ID rather than a process's (see [`require_process`](crate::pid::require_process)), is an
+/// error and no process is signalled. A PID given twice is signalled once. Protected targets (PID 1, the
 /// caller) are refused one by one, in the report, while the others are signalled.
 ///
 /// ```
@@ -186,8 +190,8 @@ pub fn force_kill(pid: impl IntoPid) -> Result<()> {
 /// ```
 ///
 /// # Errors
-/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming the first invalid PID; then
-/// nothing has been sent.
+/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming the first invalid PID or
+/// thread ID; then nothing has been sent.
 pub fn kill_many<P: IntoPid>(
     pids: impl IntoIterator<Item = P>,
     signal: Signal,
@@ -211,6 +215,10 @@ pub fn kill_many_with<P: IntoPid>(
         if seen.insert(pid) {
             valid.push(pid);
         }
+    }
+    // A thread ID is as wrong as PID 0: kill(2) would signal the process it belongs to.
+    for &pid in &valid {
+        crate::sys::process::require_process(pid)?;
     }
     let mut report = KillReport::new(signal);
     for pid in valid {

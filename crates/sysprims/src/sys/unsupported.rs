@@ -55,6 +55,10 @@ pub(crate) mod process {
         unsupported()
     }
 
+    pub(crate) fn require_process(_pid: Pid) -> Result<()> {
+        Ok(())
+    }
+
     pub(crate) fn all_pids() -> Result<Vec<u32>> {
         unsupported()
     }

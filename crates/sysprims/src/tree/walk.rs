@@ -407,6 +407,7 @@ impl Walk {
         Ok(self.survivors().is_empty())
     }
 
+    /// The targets still alive that we signal (the protected ones are never waited for).
     fn survivors(&self) -> Vec<u32> {
         let mut pids: Vec<u32> = self
             .targets
@@ -416,6 +417,27 @@ impl Walk {
             .collect();
         pids.sort_unstable();
         pids
+    }
+
+    /// Every target of the tree still alive at the end, the protected ones included: a tree
+    /// with the caller or one of its ancestors in it has not ended.
+    fn all_survivors(&mut self) -> Result<Vec<u32>> {
+        for i in 0..self.targets.len() {
+            if self.targets[i].protected
+                && !self.targets[i].gone
+                && !self.targets[i].handle.is_present()?
+            {
+                self.mark_gone(i);
+            }
+        }
+        let mut pids: Vec<u32> = self
+            .targets
+            .iter()
+            .filter(|t| !t.gone)
+            .map(Target::pid)
+            .collect();
+        pids.sort_unstable();
+        Ok(pids)
     }
 
     /// The warnings the walk owes: always the best-effort one, then what was skipped.
@@ -503,7 +525,7 @@ pub(crate) fn terminate_walk(
             })?;
         cancelled |= cut;
     }
-    result.survivors = walk.survivors();
+    result.survivors = walk.all_survivors()?;
     result.exited = result.survivors.is_empty();
     result.timed_out = !result.exited;
     result.signalled = walk.targets.iter().filter(|t| t.signalled).count() as u32;
@@ -518,7 +540,8 @@ pub(crate) fn terminate_walk(
 }
 
 /// Signal the descendants of `pid` that match `options.filter`; `pid` itself is never
-/// signalled.
+/// signalled, and neither is any kernel thread (`PF_KTHREAD`: kthreadd's children), whatever
+/// the filter.
 ///
 /// The descendants are found as [`descendants`](crate::descendants) finds them, then read and
 /// filtered as [`snapshot`](crate::snapshot) does (CPU sampled over
@@ -545,8 +568,8 @@ pub(crate) fn terminate_walk(
 /// ```
 ///
 /// # Errors
-/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID, filter or
-/// sampling interval; [`NotFound`](crate::ErrorCode::NotFound) when no process has the PID.
+/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for an invalid PID, a thread ID
+/// that is not a process's, a bad filter or sampling interval; [`NotFound`](crate::ErrorCode::NotFound) when no process has the PID.
 pub fn kill_descendants(
     pid: impl IntoPid,
     signal: Signal,
@@ -564,8 +587,11 @@ pub fn kill_descendants(
     let tree = crate::process::descendants(pid, None)?;
     let me = Pid::current().get();
     // What the walk saw of each descendant: the listing below must see the same process.
+    // Kernel threads (the children of kthreadd) are never targets: no signal of ours should
+    // reach them, and a name filter such as "worker" would otherwise match every kworker.
     let walked: HashMap<u32, Option<u64>> = tree
         .descendants()
+        .filter(|n| !n.process.kernel_thread)
         .filter(|n| options.allow_protected || n.process.pid != me)
         .map(|n| (n.process.pid, n.process.start_time_unix_ms))
         .collect();

@@ -362,10 +362,39 @@ pub(crate) fn job_of(cgroup_file: &str) -> Option<(PathBuf, String)> {
     Some((dir, job.to_string()))
 }
 
+/// Every job cgroup (directory and hierarchy path) on the path of a process with this
+/// `/proc/<pid>/cgroup` text, outermost first: a job started by a job has its cgroup inside
+/// the other's, and a job may also make cgroups with the prefix inside its own.
+pub(crate) fn jobs_of(cgroup_file: &str) -> Vec<(PathBuf, String)> {
+    let Some(path) = v2_path(cgroup_file) else {
+        return Vec::new();
+    };
+    let Ok(mount) = mount() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for component in path.split('/') {
+        offset += component.len() + 1;
+        if component.starts_with(JOB_PREFIX) {
+            let job = &path[..offset - 1];
+            if let Some(dir) = directory_of(mount, job) {
+                out.push((dir, job.to_string()));
+            }
+        }
+    }
+    out
+}
+
 /// The cgroup v2 hierarchy path of `pid`, if it can be read.
 pub(crate) fn path_of(pid: u32) -> Option<String> {
     let text = read_proc_text(Path::new(&format!("/proc/{pid}/cgroup"))).ok()?;
     v2_path(&text).map(str::to_string)
+}
+
+/// The cgroup directory `pid` is in, if it can be read and the cgroup2 mount shows it.
+pub(crate) fn directory_of_pid(pid: u32) -> Option<PathBuf> {
+    directory_of(mount().ok()?, &path_of(pid)?)
 }
 
 /// `/proc/<pid>/cgroup`, as text.
@@ -394,6 +423,16 @@ pub(crate) fn set_frozen(dir: &Path, frozen: bool) -> io::Result<bool> {
     match write_file(&dir.join("cgroup.freeze"), if frozen { b"1" } else { b"0" }) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound && dir.exists() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `cgroup.freeze` asks for the cgroup to be frozen. `Ok(false)` when the kernel has
+/// no `cgroup.freeze` or the cgroup is gone.
+pub(crate) fn freeze_requested(dir: &Path) -> io::Result<bool> {
+    match read_proc_text(&dir.join("cgroup.freeze")) {
+        Ok(text) => Ok(text.trim() == "1"),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
     }
 }

@@ -48,6 +48,29 @@ pub(crate) mod process {
         Ok(raw.info)
     }
 
+    /// Refuse a thread ID that is not its process's main thread, with
+    /// [`SysprimsError::thread_not_process`] naming the process: the one check every entry
+    /// point that takes a PID makes. `kill(2)`, `/proc/<tid>` and (without pidfds) everything
+    /// else would otherwise treat the thread as if it were its whole process. An ID that no
+    /// task has passes: the operation itself then reports it not found.
+    pub(crate) fn require_process(pid: Pid) -> Result<()> {
+        let raw = rustix::process::Pid::from_raw(pid.as_raw()).expect("Pid is positive");
+        match rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()) {
+            // A pidfd opens only for a thread-group leader (without PIDFD_THREAD).
+            Ok(_fd) => return Ok(()),
+            Err(rustix::io::Errno::SRCH) => return Ok(()),
+            // EINVAL or ENOENT (6.9+): a thread that is not a leader; NOSYS, PERM
+            // (seccomp): ask /proc.
+            Err(_) => {}
+        }
+        match super::procfs::read::thread_group_of(pid.get()) {
+            Some(tgid) if tgid != pid.get() => {
+                Err(SysprimsError::thread_not_process(pid.get(), tgid))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Every PID now in the process table, ascending.
     pub(crate) fn all_pids() -> Result<Vec<u32>> {
         list_pids()

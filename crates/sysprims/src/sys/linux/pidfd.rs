@@ -36,14 +36,23 @@ pub(crate) enum Opened {
 /// [`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html).
 ///
 /// # Errors
-/// [`NotFound`](crate::ErrorCode::NotFound) when no process has this PID, or when the PID is
+/// [`NotFound`](crate::ErrorCode::NotFound) when no process has this PID;
+/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming the process when the PID is
 /// a thread that is not its process's main thread (`EINVAL`).
 pub(crate) fn open(pid: Pid) -> Result<Opened> {
     let raw = rustix::process::Pid::from_raw(pid.as_raw()).expect("Pid is positive");
     match pidfd_open(raw, PidfdFlags::empty()) {
         Ok(fd) => Ok(Opened::Fd(PidFd { fd, pid })),
-        Err(Errno::SRCH) | Err(Errno::INVAL) => {
-            Err(SysprimsError::process_not_found("pidfd_open", pid.get()))
+        Err(Errno::SRCH) => Err(SysprimsError::process_not_found("pidfd_open", pid.get())),
+        // A thread that is not its process's leader: EINVAL before Linux 6.9, ENOENT since
+        // (when pidfd_open learnt PIDFD_THREAD). ENOENT also means nothing has the ID.
+        Err(Errno::INVAL) | Err(Errno::NOENT) => {
+            match super::procfs::read::thread_group_of(pid.get()) {
+                Some(tgid) if tgid != pid.get() => {
+                    Err(SysprimsError::thread_not_process(pid.get(), tgid))
+                }
+                _ => Err(SysprimsError::process_not_found("pidfd_open", pid.get())),
+            }
         }
         Err(Errno::NOSYS) | Err(Errno::PERM) | Err(Errno::ACCESS) => Ok(Opened::Unsupported),
         Err(e) => Err(SysprimsError::from_errno(

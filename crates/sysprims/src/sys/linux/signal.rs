@@ -70,6 +70,7 @@ impl Handle {
         match pidfd::open(pid)? {
             Opened::Fd(fd) => Ok(Handle { pid, fd: Some(fd) }),
             Opened::Unsupported => {
+                super::process::require_process(pid)?;
                 // Without a pidfd, ask kill(2) whether the PID is there (EPERM means it is).
                 match kill(pid, Signal::PROBE) {
                     Ok(()) => {}

@@ -123,7 +123,7 @@ impl ProcReader {
             .map_err(|e| proc_error(e, "fstat /proc/<pid>", dir.pid))
     }
 
-    /// The thread-group ID `status` gives, for [`is_process`] where pidfds are missing.
+    /// The thread-group ID `status` gives, for [`thread_group_if_not_leader`].
     fn tgid(&mut self, dir: &ProcDir) -> Result<Option<u32>> {
         self.read_file(dir, c"status")
             .map_err(|e| proc_error(e, "read /proc/<pid>/status", dir.pid))?;
@@ -183,9 +183,10 @@ impl ProcReader {
             return self.read_process(pid, parts, clock);
         }
 
-        if parts.require_process && !is_process(pid, &dir, self)? {
-            // A thread ID, not a process.
-            return Err(SysprimsError::process_not_found("read process", pid));
+        if parts.require_process
+            && let Some(tgid) = thread_group_if_not_leader(pid, &dir, self)?
+        {
+            return Err(SysprimsError::thread_not_process(pid, tgid));
         }
         info.uid = self.effective_uid(&dir)?;
 
@@ -377,19 +378,31 @@ pub(crate) fn list_pids() -> Result<Vec<u32>> {
     Ok(pids)
 }
 
-/// Whether `pid` names a process (a thread-group leader) rather than another thread of one,
-/// which `/proc/<tid>` also answers for. `pidfd_open` refuses non-leaders with `EINVAL`: about
-/// a third of the cost of reading and parsing `status`, which is the fallback where pidfds
-/// are missing.
-fn is_process(pid: u32, dir: &ProcDir, reader: &mut ProcReader) -> Result<bool> {
+/// `None` when `pid` names a process (a thread-group leader); the process's PID when it is
+/// another thread of one, which `/proc/<tid>` also answers for. `pidfd_open` refuses
+/// non-leaders (`EINVAL`, or `ENOENT` since Linux 6.9): about a third of the cost of reading and parsing `status`, which
+/// is read only then (for the process's PID) and where pidfds are missing.
+fn thread_group_if_not_leader(
+    pid: u32,
+    dir: &ProcDir,
+    reader: &mut ProcReader,
+) -> Result<Option<u32>> {
     let raw = rustix::process::Pid::from_raw(pid as i32)
         .ok_or_else(|| SysprimsError::process_not_found("read process", pid))?;
     match rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()) {
-        Ok(_fd) => Ok(true),
-        Err(Errno::INVAL) => Ok(false),
+        Ok(_fd) => Ok(None),
         Err(Errno::SRCH) => Err(SysprimsError::process_not_found("read process", pid)),
-        Err(_) => Ok(reader.tgid(dir)? == Some(pid)),
+        Err(_) => Ok(reader.tgid(dir)?.filter(|&tgid| tgid != pid)),
     }
+}
+
+/// The process (thread group) that task `id` belongs to, from `/proc/<id>/status`, which the
+/// kernel serves for every thread though `/proc` lists only processes. `None` when no task
+/// has the ID or its `status` cannot be read.
+pub(crate) fn thread_group_of(id: u32) -> Option<u32> {
+    let mut reader = ProcReader::default();
+    let dir = reader.open(id).ok()?;
+    reader.tgid(&dir).ok().flatten()
 }
 
 #[cfg(test)]
