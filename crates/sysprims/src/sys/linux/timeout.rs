@@ -475,9 +475,9 @@ fn drive(
     run.finish();
     // With leftovers running (the command exited, no cleanup asked for), the watchdog stays
     // to remove the cgroup once they have exited: nobody else may be there to do it.
-    // Otherwise it is ended and reaped now, so that nothing of the run outlives it.
+    // Otherwise it is ended now (and reaped later: see `dismiss`).
     if left.is_empty() {
-        run.watchdog.end();
+        run.watchdog.dismiss();
     } else {
         let dir = run.cgroup.clone();
         run.watchdog.retire(dir.as_deref());

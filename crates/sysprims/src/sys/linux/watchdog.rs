@@ -133,7 +133,21 @@ impl Watchdog {
         let ready = (mode == Mode::Linger)
             .then(|| rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).ok())
             .flatten();
+        // It starts under SCHED_IDLE (inherited from this thread for the moment of the clone):
+        // a new process, or one woken by a cgroup event, would otherwise preempt us and the
+        // job on a busy machine, on the path every job takes. It takes the normal policy back
+        // once it has work to do.
+        // SAFETY: sched_getscheduler and sched_setscheduler on the calling thread.
+        let idle = unsafe { libc::sched_getscheduler(0) } == libc::SCHED_OTHER && {
+            let param = libc::sched_param { sched_priority: 0 };
+            unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) == 0 }
+        };
         let spawned = spawn(shared as *mut u8, region, mode != Mode::Linger);
+        if idle {
+            let param = libc::sched_param { sched_priority: 0 };
+            // SAFETY: as above; back from SCHED_IDLE to SCHED_OTHER is always allowed.
+            unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };
+        }
         if let Some((read, write)) = ready {
             drop(write);
             if spawned.is_some() {
@@ -456,6 +470,12 @@ extern "C" fn watchdog_main(arg: *mut c_void) -> ! {
             exit_now(0);
         }
         if mode == Mode::Kill as u32 && owner_gone {
+            // Work to do, and the owner's memory is ours alone now: the normal policy back.
+            // SAFETY: a raw system call on ourselves.
+            unsafe {
+                let param = libc::sched_param { sched_priority: 0 };
+                libc::syscall(libc::SYS_sched_setscheduler, 0, libc::SCHED_OTHER, &param);
+            }
             kill_all(dir);
             shared.mode.store(Mode::Linger as u32, Ordering::Release);
             continue;
