@@ -175,6 +175,18 @@ impl Job {
         self.result.clone()
     }
 
+    /// Give up ownership, as [`Job::detach`] does, for a caller that will not be there when
+    /// the job ends (a CLI that starts a job and exits): a small watchdog process is left
+    /// behind that removes the job's cgroup once nothing is left in it, however its processes
+    /// left or ended (its first process may even have moved itself to another cgroup), and
+    /// then exits. It kills nothing. Without a cgroup this is [`Job::detach`].
+    pub fn detach_with_cleanup(self) -> SpawnInGroupResult {
+        if let Some(dir) = &self.result.cgroup {
+            sys::JobWatchdog::linger(dir);
+        }
+        self.detach()
+    }
+
     /// Wait for the job's first process to exit (`None`: no limit), and reap it. The job's
     /// cgroup is removed when nothing else of the job is left running; processes the job
     /// left behind are ended with [`Job::terminate`].
