@@ -81,7 +81,7 @@ async function main() {
   console.log(
     `  sysprims, no cgroup:    ${median(pgOnly.map((r) => r.ms)).toFixed(1)} ms; survivors ${pgOnly
       .map((r) => r.survivors)
-      .join(',')} (${pgOnly[0].reliability}: the double-forked are out of reach)`,
+      .join(',')} (${pgOnly[0].reliability}: the double-forked still share the job's process group, which it signals)`,
   );
   console.log(
     `  tree-kill:              ${b.toFixed(1)} ms until its signals were sent, ${bGone.toFixed(1)} ms until those were gone; survivors ${theirs

@@ -146,3 +146,17 @@ test('the option key lists match the generated native.d.ts interfaces', () => {
     assert.deepEqual([...keys].sort(), fields.sort(), iface);
   }
 });
+
+test('a thread ID of this process is not a process: refused by name, nothing sent', async () => {
+  const tids = require('node:fs')
+    .readdirSync('/proc/self/task')
+    .map(Number)
+    .filter((tid) => tid !== process.pid);
+  assert.ok(tids.length > 0, 'node runs threads of its own');
+  const tid = tids[0];
+  const isThread = isInvalid(new RegExp(`is a thread of process ${process.pid}`));
+  assert.throws(() => sp.processGet(tid), isThread);
+  assert.throws(() => sp.kill(tid, 'TERM'), isThread);
+  await assert.rejects(sp.terminateTree(tid), isThread);
+  await assert.rejects(sp.waitPid(tid, { timeoutMs: 0 }), isThread);
+});

@@ -308,6 +308,7 @@ impl Job {
         to_py(py, &result)
     }
 
+    /// The job itself: `with spawn_in_group([...]) as job:`.
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }

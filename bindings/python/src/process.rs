@@ -63,6 +63,9 @@ pub struct Process {
     pid: u32,
     identity: ProcessIdentity,
     start: Start,
+    /// A pidfd on the process, held by a `Process(pid)` (not by listed ones, so a listing of
+    /// thousands holds no fds): reads then only need to check it is still there.
+    handle: Option<ProcessHandle>,
     /// Serialises waits, and keeps the exit status once one has been seen.
     exit: Mutex<Option<Option<i64>>>,
 }
@@ -74,26 +77,65 @@ impl Process {
             pid,
             start: Start::UnixMs(start_ms.unwrap_or(0)),
             identity: ProcessIdentity::from_parts(pid, start_ms, exe),
+            handle: None,
             exit: Mutex::new(None),
         }
     }
 
-    /// Read the process, and check that it is still the stored one.
+    /// Run `read` on the stored process's PID while a pidfd holds the process: the pidfd is
+    /// checked against the stored identity first (by pidfs inode where there is one), and
+    /// after the read the process must still be there (unreaped, so its PID cannot have
+    /// been reused during the read).
+    fn pinned<T: Send>(
+        &self,
+        py: Python<'_>,
+        read: impl FnOnce(u32) -> Result<T, PyErrLater> + Send,
+    ) -> PyResult<T> {
+        let (pid, identity) = (self.pid, &self.identity);
+        let outcome = py.detach(|| -> Result<T, PyErrLater> {
+            if let Some(held) = &self.handle {
+                let value = read(pid)?;
+                if !held.is_present().map_err(PyErrLater::Lib)? {
+                    return Err(PyErrLater::Gone("it has exited"));
+                }
+                return Ok(value);
+            }
+            let handle = ProcessHandle::open(pid).map_err(PyErrLater::Lib)?;
+            match handle.verify(identity).map_err(PyErrLater::Lib)? {
+                IdentityCheck::Same => {}
+                IdentityCheck::Gone => return Err(PyErrLater::Gone("it has exited")),
+                _ => return Err(PyErrLater::Gone("its PID now names another process")),
+            }
+            let value = read(pid)?;
+            if !handle.is_present().map_err(PyErrLater::Lib)? {
+                return Err(PyErrLater::Gone("it has exited"));
+            }
+            Ok(value)
+        });
+        outcome.map_err(|e| match e {
+            PyErrLater::Lib(e) => error(py, e),
+            PyErrLater::Gone(why) => gone(py, pid, why),
+            PyErrLater::Read(e) => read_error(py, pid, e),
+        })
+    }
+
+    /// Read the process, checked to be the stored one.
     fn read(&self, py: Python<'_>) -> PyResult<ProcessInfo> {
-        let pid = self.pid;
-        let info = py
-            .detach(|| sysprims::get_process(pid))
-            .map_err(|e| error(py, e))?;
-        if info.start_time_unix_ms != self.identity.start_time_unix_ms {
-            return Err(gone(py, pid, "its PID now names another process"));
-        }
-        Ok(info)
+        let start = self.identity.start_time_unix_ms;
+        self.pinned(py, |pid| {
+            let info = sysprims::get_process(pid).map_err(PyErrLater::Lib)?;
+            if info.start_time_unix_ms != start {
+                return Err(PyErrLater::Gone("its PID now names another process"));
+            }
+            Ok(info)
+        })
     }
 
     fn proc_dir(&self, py: Python<'_>) -> PyResult<ProcDir> {
-        let (pid, start) = (self.pid, self.start);
-        py.detach(|| ProcDir::open(pid, start))
-            .map_err(|e| read_error(py, pid, e))
+        let start = self.start;
+        self.pinned(py, |pid| {
+            ProcDir::open(pid, start).map_err(PyErrLater::Read)
+        })
     }
 
     /// Signal the stored process only.
@@ -110,6 +152,13 @@ impl Process {
             _ => Err(gone(py, self.pid, "it has exited")),
         }
     }
+}
+
+/// An error met without the GIL, turned into an exception once it is held again.
+enum PyErrLater {
+    Lib(sysprims::SysprimsError),
+    Gone(&'static str),
+    Read(ReadError),
 }
 
 pub fn read_error(py: Python<'_>, pid: u32, e: ReadError) -> PyErr {
@@ -139,8 +188,12 @@ impl Process {
         if let Some((start_ms, exe)) = _listed {
             return Ok(Process::listed(pid, start_ms, exe));
         }
-        let identity = py
-            .detach(|| ProcessIdentity::of(pid))
+        let (handle, identity) = py
+            .detach(|| -> sysprims::Result<_> {
+                let handle = ProcessHandle::open(pid)?;
+                let identity = handle.identity()?;
+                Ok((handle, identity))
+            })
             .map_err(|e| error(py, e))?;
         let start = match (identity.start_time_boot_ticks, identity.start_time_unix_ms) {
             (Some(t), _) => Start::Ticks(t),
@@ -150,6 +203,7 @@ impl Process {
             pid,
             identity,
             start,
+            handle: Some(handle),
             exit: Mutex::new(None),
         })
     }
@@ -181,6 +235,18 @@ impl Process {
     /// The absolute path of the executable; `""` when it cannot be known (a kernel thread).
     /// Raises `ZombieProcess` for a zombie, whose executable the kernel no longer shows.
     fn exe(&self, py: Python<'_>) -> PyResult<String> {
+        let fast = self.pinned(py, |pid| {
+            Ok(std::fs::read_link(format!("/proc/{pid}/exe"))
+                .ok()
+                .and_then(|p| p.into_os_string().into_string().ok()))
+        })?;
+        if let Some(path) = fast {
+            let path = match path.strip_suffix(" (deleted)") {
+                Some(stem) if !std::path::Path::new(&path).exists() => stem.to_string(),
+                _ => path,
+            };
+            return Ok(path);
+        }
         let info = self.read(py)?;
         match info.exe_path {
             Some(path) => Ok(path),
@@ -197,7 +263,18 @@ impl Process {
 
     /// The command line, `argv[0]` first (empty for kernel threads and zombies).
     fn cmdline(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        Ok(self.read(py)?.cmdline)
+        self.pinned(py, |pid| {
+            let bytes = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map_err(|e| PyErrLater::Read(ReadError::from(e)))?;
+            let body = bytes.strip_suffix(b"\0").unwrap_or(&bytes);
+            if body.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok(body
+                .split(|&b| b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect())
+        })
     }
 
     /// The start time, seconds since the epoch (as `time.time()`), at clock-tick resolution.
@@ -357,14 +434,9 @@ impl Process {
                     .collect::<PyResult<Vec<_>>>()?,
             ),
         };
-        // Pin the process while its fds are read, then check it is still the stored one.
-        let dir = self.proc_dir(py)?;
-        let pid = self.pid;
-        let snapshot = py
-            .detach(|| sysprims::list_fds(pid, &FdFilter { kinds }))
-            .map_err(|e| error(py, e))?;
-        drop(dir);
-        self.proc_dir(py)?;
+        let snapshot = self.pinned(py, |pid| {
+            sysprims::list_fds(pid, &FdFilter { kinds }).map_err(PyErrLater::Lib)
+        })?;
         to_py(py, &snapshot.fds)
     }
 

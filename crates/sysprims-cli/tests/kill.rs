@@ -183,9 +183,21 @@ fn identity_guards_refuse_another_process() {
 
 #[test]
 fn filters_preview_unless_told_yes() {
-    let mut kid = Kid::spawn(&["sleep", "1000"]);
+    // A name no other test's child has (they run in parallel, children of this same process):
+    // `sleep` under a link of its own, which becomes the kernel's name for it.
+    let dir = std::env::temp_dir().join(format!("sysprims-kill-preview-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("preview-sleep");
+    let _ = std::fs::remove_file(&link);
+    let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("sleep(1)");
+    std::os::unix::fs::symlink(sleep, &link).unwrap();
+    let mut kid = Kid::spawn(&[link.to_str().unwrap(), "1000"]);
+    let _ = std::fs::remove_dir_all(&dir);
     let me = std::process::id().to_string();
-    let select = ["kill", "--ppid", &me, "--name", "sleep", "--exact"];
+    let select = ["kill", "--ppid", &me, "--name", "preview-sleep", "--exact"];
 
     // A preview lists the target and sends nothing.
     let out = sysprims(&select);
@@ -204,7 +216,7 @@ fn filters_preview_unless_told_yes() {
     validate("kill-report.v1.schema.json", &report);
     assert_eq!(report["preview"], true);
     assert_eq!(report["targets"][0]["outcome"], "would_signal");
-    assert_eq!(report["targets"][0]["name"], "sleep");
+    assert_eq!(report["targets"][0]["name"], "preview-sleep");
     assert_eq!(kid.0.try_wait().unwrap(), None, "a preview sends nothing");
 
     let mut yes = select.to_vec();

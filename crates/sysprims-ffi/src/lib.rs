@@ -28,6 +28,9 @@
 #![warn(missing_docs)]
 
 mod boundary;
+#[cfg(all(target_os = "linux", any(test, feature = "fuzzing")))]
+#[doc(hidden)]
+pub mod fuzzing;
 
 use std::ffi::{CStr, c_char};
 use std::time::Duration;

@@ -45,6 +45,9 @@
 pub mod cancel;
 pub mod error;
 pub mod fds;
+#[cfg(all(target_os = "linux", any(test, feature = "fuzzing")))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod job;
 pub mod json;
 pub mod pid;

@@ -189,14 +189,16 @@ fn sampled_cpu_tells_busy_from_idle() {
             .unwrap()
             .cpu_percent
     };
-    // A spinning shell gets most of a core even on a loaded 2-core machine; a sleep gets none.
-    assert!(cpu(busy.pid) > 20.0, "busy: {}", cpu(busy.pid));
-    assert!(cpu(idle.pid) < 5.0, "idle: {}", cpu(idle.pid));
+    // A spinning shell gets a share of a core however loaded the machine is (on an idle one
+    // most of it, under a parallel build a tenth or less); a sleep gets none. So the test asks
+    // only that the spinner was seen running and the sleeper was not.
+    assert!(cpu(busy.pid) > 1.0, "busy: {}", cpu(busy.pid));
+    assert!(cpu(idle.pid) < 1.0, "idle: {}", cpu(idle.pid));
 
     let above = snapshot(&SnapshotOptions {
         filter: ProcessFilter {
             pids: Some(vec![pid(busy.pid), pid(idle.pid)]),
-            cpu_above: Some(10.0),
+            cpu_above: Some(1.0),
             ..Default::default()
         },
         cpu_sample_ms: Some(200),

@@ -147,6 +147,23 @@ class Process(_sysprims.Process):
     info: Dict[str, Any]
     returncode: Optional[int]
 
+    @classmethod
+    def from_identity(cls, identity: Dict[str, Any]) -> "Process":
+        """A process from a stored identity (``Process.identity()``, saved as JSON, or a job
+        record with ``pid``, ``start_time_unix_ms`` and ``exe_path``), for a supervisor that
+        restarted. No system call: if the PID now names another process (another start time
+        or executable), reads raise :class:`NoSuchProcess` and signals are not sent. Weaker
+        than a live ``Process(pid)``: only the start time (10 ms ticks) and the executable
+        are compared, not the pidfs inode."""
+        if not isinstance(identity, dict) or not isinstance(identity.get("pid"), int):
+            raise TypeError(f"identity must be a dict with an int 'pid', not {identity!r}")
+        start, exe = identity.get("start_time_unix_ms"), identity.get("exe_path")
+        if start is None and exe is None:
+            raise ValueError(
+                f"identity {identity!r} has no start_time_unix_ms or exe_path: nothing to verify"
+            )
+        return cls(identity["pid"], _listed=(start, exe))
+
     def memory_info(self) -> "pmem":
         """Memory use in bytes: ``pmem(rss, vms, shared, text, lib, data, dirty)``."""
         return pmem(*self._memory_info())

@@ -66,24 +66,29 @@ impl Unavailable {
 
 /// Where the cgroup2 hierarchy is mounted: the mount point and the hierarchy path it shows.
 #[derive(Debug)]
-struct Mount {
-    point: PathBuf,
-    root: String,
+pub(crate) struct Mount {
+    pub(crate) point: PathBuf,
+    pub(crate) root: String,
 }
 
-fn unescape_mountinfo(field: &str) -> String {
+pub(crate) fn unescape_mountinfo(field: &str) -> String {
     // mountinfo escapes space, tab, newline and backslash as \ooo.
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\'
-            && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4]
-                .iter()
-                .all(|b| (b'0'..=b'7').contains(b))
-        {
-            let v = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
+        // Three octal digits that make a byte (`\400` and above are not one: kept as text).
+        let escaped = (bytes[i] == b'\\')
+            .then(|| bytes.get(i + 1..i + 4))
+            .flatten()
+            .filter(|digits| digits.iter().all(|b| (b'0'..=b'7').contains(b)))
+            .and_then(|digits| {
+                let v = digits
+                    .iter()
+                    .fold(0u32, |v, &d| v * 8 + u32::from(d - b'0'));
+                u8::try_from(v).ok()
+            });
+        if let Some(v) = escaped {
             out.push(v);
             i += 4;
         } else {
@@ -95,7 +100,7 @@ fn unescape_mountinfo(field: &str) -> String {
 }
 
 /// Parse `/proc/self/mountinfo` for the first cgroup2 mount.
-fn find_mount(mountinfo: &str) -> Option<Mount> {
+pub(crate) fn find_mount(mountinfo: &str) -> Option<Mount> {
     for line in mountinfo.lines() {
         let (left, right) = line.split_once(" - ")?;
         if right.split(' ').next() != Some("cgroup2") {
@@ -131,7 +136,7 @@ fn mount() -> Result<&'static Mount, Unavailable> {
 }
 
 /// The cgroup v2 path (in the hierarchy, starting with `/`) of a `/proc/<pid>/cgroup` text.
-fn v2_path(cgroup_file: &str) -> Option<&str> {
+pub(crate) fn v2_path(cgroup_file: &str) -> Option<&str> {
     cgroup_file
         .lines()
         .find_map(|line| line.strip_prefix("0::"))
@@ -141,7 +146,7 @@ fn v2_path(cgroup_file: &str) -> Option<&str> {
 
 /// A hierarchy path as a directory under the mount point, or `None` when the mount does not
 /// show it.
-fn directory_of(mount: &Mount, path: &str) -> Option<PathBuf> {
+pub(crate) fn directory_of(mount: &Mount, path: &str) -> Option<PathBuf> {
     let rest = if mount.root == "/" {
         path
     } else {
@@ -217,6 +222,8 @@ pub(crate) fn check_parent(parent: &Path) -> crate::Result<PathBuf> {
         return Err(outside());
     }
     // Another filesystem mounted below the cgroup2 mount is not the hierarchy either.
+    // `f_type` is i64 on 64-bit glibc targets but narrower elsewhere, hence the cast.
+    #[allow(clippy::unnecessary_cast)]
     let fs_type = rustix::fs::statfs(&canonical)
         .map(|s| {
             #[allow(clippy::unnecessary_cast)]
@@ -444,7 +451,7 @@ pub(crate) struct Events {
     pub frozen: bool,
 }
 
-fn parse_events(text: &str) -> Events {
+pub(crate) fn parse_events(text: &str) -> Events {
     let mut events = Events::default();
     for line in text.lines() {
         match line.split_once(' ') {
@@ -692,5 +699,17 @@ mod tests {
     #[test]
     fn unescapes_mountinfo() {
         assert_eq!(unescape_mountinfo(r"/a\040b"), "/a b");
+        assert_eq!(unescape_mountinfo(r"\134\011\012"), "\\\t\n");
+    }
+
+    #[test]
+    fn mountinfo_escape_above_a_byte_stays_literal() {
+        // Regression (fuzz/corpus/mountinfo/escape-above-255): `\777` is not a byte;
+        // computing it overflowed a u8 (a panic with overflow checks, garbage without).
+        assert_eq!(unescape_mountinfo(r"/a\777b"), r"/a\777b");
+        assert_eq!(unescape_mountinfo(r"/a\400"), r"/a\400");
+        assert_eq!(unescape_mountinfo(r"/a\377"), "/a\u{fffd}");
+        let info = "41 31 0:38 / /sys/fs/cgroup/x\\777 rw - cgroup2 cgroup2 rw\n";
+        assert!(find_mount(info).is_some());
     }
 }
