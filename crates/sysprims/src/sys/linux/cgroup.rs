@@ -1,10 +1,12 @@
 //! cgroup v2: the kernel-enforced container that holds a job whole.
 //!
 //! Each job [`spawn_in_group`](crate::spawn_in_group) starts gets a cgroup of its own named
-//! `sysprims-job-<creator PID>-<n>` under the caller's own cgroup (or a configured one). The
-//! name is how any process later recognises a job from a PID's `/proc/<pid>/cgroup`, and the
-//! creator's PID in it lets a later spawn remove the empty cgroups of creators that have
-//! exited (a CLI that spawned a job and returned).
+//! `sysprims-job-<creator PID>-<n>-<creator's PID namespace>` under the caller's own cgroup (or
+//! a configured one). The name is how any process later recognises a job from a PID's
+//! `/proc/<pid>/cgroup`, and the creator's identity in it lets a later spawn remove the empty
+//! cgroups of creators that have exited (a CLI that spawned a job and returned). The PID is
+//! checked only in the namespace that wrote it; from any namespace, a creator holds a shared
+//! `flock` on the cgroup's directory while it may still fill it (its job's watchdog too).
 //!
 //! The cgroup2 hierarchy is found from `/proc/self/mountinfo`, never assumed at
 //! `/sys/fs/cgroup`: hybrid layouts mount it at `/sys/fs/cgroup/unified`.
@@ -223,7 +225,11 @@ pub(crate) fn check_parent(parent: &Path) -> crate::Result<PathBuf> {
     // `f_type` is i64 on 64-bit glibc targets but narrower elsewhere, hence the cast.
     #[allow(clippy::unnecessary_cast)]
     let fs_type = rustix::fs::statfs(&canonical)
-        .map(|s| s.f_type as i64)
+        .map(|s| {
+            #[allow(clippy::unnecessary_cast)]
+            let t = s.f_type as i64;
+            t
+        })
         .map_err(|e| refuse(format!("cannot be examined: {}", io::Error::from(e))))?;
     if fs_type != CGROUP2_SUPER_MAGIC {
         return Err(outside());
@@ -254,9 +260,10 @@ impl JobCgroup {
             None => OWN.get_or_init(own_directory).clone()?,
         };
         let me = std::process::id();
+        let ns = pid_namespace();
         for _ in 0..64 {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = parent.join(format!("{JOB_PREFIX}{me}-{n}"));
+            let path = parent.join(format!("{JOB_PREFIX}{me}-{n}-{ns}"));
             match rustix::fs::mkdir(&path, Mode::from_raw_mode(0o755)) {
                 Ok(()) => {}
                 Err(Errno::EXIST) => continue,
@@ -277,7 +284,19 @@ impl JobCgroup {
                 OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
                 Mode::empty(),
             ) {
-                Ok(dir) => JobCgroup { path, dir },
+                Ok(dir) => {
+                    // Held while this process (or the job's watchdog, which shares it) may
+                    // still fill the cgroup: a sweeper in another PID namespace cannot check
+                    // our PID, but it can see this lock. A sweeper may have removed the
+                    // cgroup between mkdir and the lock: then it is gone, try another name.
+                    let _ = rustix::fs::flock(&dir, rustix::fs::FlockOperation::LockShared);
+                    if rustix::fs::statat(&dir, "cgroup.procs", rustix::fs::AtFlags::empty())
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    JobCgroup { path, dir }
+                }
                 Err(e) => {
                     let _ = fs::remove_dir(&path);
                     return Err(Unavailable::new(
@@ -565,24 +584,60 @@ pub(crate) fn sweep(parent: &Path) {
         return;
     };
     let me = std::process::id();
+    let own_ns = pid_namespace();
     for entry in entries.filter_map(|e| e.ok()) {
         let name = entry.file_name();
-        let Some(creator) = creator_of(&name) else {
+        let Some((creator, ns)) = creator_of(&name) else {
             continue;
         };
-        if creator == me || creator_alive(creator) {
+        // The PID is the creator's as its own PID namespace numbers it: it can be checked
+        // here only if that is ours (names without one are from before, when it was assumed).
+        let ours = ns.is_none_or(|ns| ns == own_ns);
+        if ours && (creator == me || creator_alive(creator)) {
+            continue;
+        }
+        // A creator (or its job's watchdog) that still holds the cgroup, in any namespace.
+        let Ok(dir) = rustix::fs::open(
+            entry.path(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            continue;
+        };
+        if rustix::fs::flock(&dir, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
             continue;
         }
         let _ = remove_tree(&entry.path());
     }
 }
 
-fn creator_of(name: &OsStr) -> Option<u32> {
+/// This process's PID namespace (the inode of `/proc/self/ns/pid`), 0 when unknown. It
+/// cannot change for a process (`unshare` and `setns` affect its children).
+fn pid_namespace() -> u64 {
+    static NS: OnceLock<u64> = OnceLock::new();
+    *NS.get_or_init(|| {
+        rustix::fs::stat("/proc/self/ns/pid")
+            .map(|st| st.st_ino)
+            .unwrap_or(0)
+    })
+}
+
+/// The creator PID of a job cgroup's name, and the PID namespace it was written in when the
+/// name has one (`sysprims-job-<pid>-<n>-<pidns>`).
+fn creator_of(name: &OsStr) -> Option<(u32, Option<u64>)> {
     let rest = name.as_bytes().strip_prefix(JOB_PREFIX.as_bytes())?;
     let rest = std::str::from_utf8(rest).ok()?;
-    let (pid, n) = rest.split_once('-')?;
-    n.parse::<u64>().ok()?;
-    pid.parse().ok()
+    let mut parts = rest.split('-');
+    let pid = parts.next()?.parse().ok()?;
+    parts.next()?.parse::<u64>().ok()?;
+    let ns = match parts.next() {
+        Some(ns) => Some(ns.parse::<u64>().ok()?),
+        None => None,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((pid, ns))
 }
 
 fn creator_alive(pid: u32) -> bool {
@@ -626,8 +681,16 @@ mod tests {
     fn reads_v2_line_and_job() {
         assert_eq!(v2_path("1:cpu:/\n0::/x/y\n"), Some("/x/y"));
         assert_eq!(v2_path("1:cpu:/\n"), None);
-        assert_eq!(creator_of(OsStr::new("sysprims-job-123-4")), Some(123));
+        assert_eq!(
+            creator_of(OsStr::new("sysprims-job-123-4")),
+            Some((123, None))
+        );
+        assert_eq!(
+            creator_of(OsStr::new("sysprims-job-123-4-4026531836")),
+            Some((123, Some(4026531836)))
+        );
         assert_eq!(creator_of(OsStr::new("sysprims-job-123")), None);
+        assert_eq!(creator_of(OsStr::new("sysprims-job-1-2-3-4")), None);
         assert_eq!(creator_of(OsStr::new("other")), None);
         let e = parse_events("populated 1\nfrozen 0\n");
         assert!(e.populated && !e.frozen);

@@ -59,21 +59,41 @@ impl JobWatchdog {
         self.0.is_some()
     }
 
+    /// Leave a watchdog behind that removes the job cgroup `dir` once it is empty, and kills
+    /// nothing: for leftovers of a job whose owner is done with it (or about to exit).
+    pub(crate) fn linger(dir: &Path) {
+        let Ok(fd) = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return;
+        };
+        if let Some(w) = Watchdog::start(dir, std::os::fd::AsFd::as_fd(&fd), WatchMode::Linger) {
+            w.retire(WatchMode::Linger);
+        }
+    }
+
+    /// End the watchdog now (`SIGKILL`), without waiting for it to go: it is reaped at a later
+    /// spawn, or by init once this process has exited. Waiting costs a scheduling round on a
+    /// busy machine, on the path every `sysprims timeout` takes.
+    pub(crate) fn dismiss(&mut self) {
+        if let Some(w) = self.0.take() {
+            w.retire(WatchMode::Done);
+        }
+    }
+
     /// End the watchdog now, and reap it.
     pub(crate) fn end(&mut self) {
         drop(self.0.take());
     }
 
-    /// Let the watchdog go: with `linger`, it removes the cgroup once the job's leftovers
-    /// have exited (and kills nothing); otherwise it just exits. It is reaped at a later
-    /// spawn (if this process lives that long), so this costs nothing now.
-    pub(crate) fn retire(&mut self, linger: bool) {
-        if let Some(w) = self.0.take() {
-            w.retire(if linger {
-                WatchMode::Linger
-            } else {
-                WatchMode::Done
-            });
+    /// Let the watchdog go: with `linger` (and a cgroup `dir`), a watchdog of its own
+    /// removes the cgroup once the job's leftovers have exited (and kills nothing).
+    pub(crate) fn retire(&mut self, linger: Option<&Path>) {
+        self.end();
+        if let Some(dir) = linger {
+            JobWatchdog::linger(dir);
         }
     }
 }
@@ -361,7 +381,7 @@ pub(crate) fn start(
                 // delegated). Auto mode carries on without one.
                 let cg = job_cgroup.take().expect("checked");
                 let path = cg.path().to_path_buf();
-                guard.retire(false);
+                guard.end();
                 cg.remove();
                 let reason = format!(
                     "the kernel would not start a process in {}: {}",
@@ -387,7 +407,7 @@ pub(crate) fn start(
                 ));
             }
             Err(SpawnError::Child { stage, errno }) => {
-                guard.retire(false);
+                guard.end();
                 if let Some(cg) = job_cgroup.take() {
                     cg.remove();
                 }
