@@ -235,8 +235,7 @@ pub(crate) unsafe fn read_json_array<T: DeserializeOwned>(
 }
 
 fn parse<T: DeserializeOwned>(what: &'static str, text: &str) -> sysprims::Result<T> {
-    serde_json::from_str(text)
-        .map_err(|e| SysprimsError::invalid(what, shorten(text), e.to_string()))
+    sysprims::json::from_json(what, text)
 }
 
 /// Parse an optional JSON argument: NULL means `T::default()`.
@@ -254,12 +253,9 @@ pub(crate) unsafe fn read_json_or_default<T: DeserializeOwned + Default>(
     unsafe { read_json(what, ptr) }
 }
 
-/// The caller's input as an error message quotes it: at most 200 characters.
+/// The caller's input as an error message quotes it (see [`sysprims::error::cut`]).
 fn shorten(text: &str) -> String {
-    match text.char_indices().nth(200) {
-        Some((end, _)) => format!("{}...", &text[..end]),
-        None => text.to_string(),
-    }
+    sysprims::error::cut(text).into_owned()
 }
 
 #[cfg(test)]
@@ -271,8 +267,7 @@ mod tests {
         assert_eq!(shorten("abc"), "abc");
         let long = "é".repeat(300);
         let cut = shorten(&long);
-        assert_eq!(cut.chars().count(), 203);
-        assert!(cut.ends_with("..."));
+        assert_eq!(cut, format!("{}... (600 bytes)", "é".repeat(100)));
     }
 
     #[test]

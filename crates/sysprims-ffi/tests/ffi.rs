@@ -215,6 +215,68 @@ fn bad_utf8_malformed_json_and_unknown_keys_are_invalid_arguments() {
 }
 
 #[test]
+fn an_unknown_key_deep_inside_a_config_is_refused_and_nothing_runs() {
+    let dir = std::env::temp_dir().join(format!("sysprims-ffi-apend-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("out");
+    std::fs::write(&file, "kept\n").unwrap();
+    let stdio = format!(
+        r#"{{"file":{{"path":{:?},"apend":true}}}}"#,
+        file.to_str().unwrap()
+    );
+    let marker = dir.join("ran");
+    let argv = format!(r#"["sh","-c","echo ran > {}"]"#, marker.display());
+    let spawn = CString::new(format!(r#"{{"argv":{argv},"stdout":{stdio}}}"#)).unwrap();
+    let timeout = CString::new(format!(
+        r#"{{"argv":{argv},"timeout_ms":1000,"config":{{"stderr":{stdio}}}}}"#
+    ))
+    .unwrap();
+    let beside = CString::new(format!(
+        r#"{{"argv":{argv},"stdout":{{"file":{{"path":{:?}}},"append":true}}}}"#,
+        file.to_str().unwrap()
+    ))
+    .unwrap();
+    let cases: [(&CString, &str, &str); 3] = [
+        (
+            &spawn,
+            "config_json",
+            r#"unknown key "apend" at stdout.file.apend"#,
+        ),
+        (
+            &timeout,
+            "request_json",
+            r#"unknown key "apend" at config.stderr.file.apend"#,
+        ),
+        (
+            &beside,
+            "config_json",
+            r#"unknown key "append" at stdout.append"#,
+        ),
+    ];
+    for (json, what, says) in cases {
+        let mut out = poison();
+        // SAFETY: live C strings and a valid out pointer.
+        let rc = unsafe {
+            if what == "request_json" {
+                sysprims_timeout_run(json.as_ptr(), &mut out)
+            } else {
+                sysprims_spawn_in_group(json.as_ptr(), &mut out)
+            }
+        };
+        assert_invalid(rc, out, what);
+        let message = last_message().unwrap();
+        assert!(message.contains(says), "{message:?} does not say {says:?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "kept\n",
+        "the file was truncated"
+    );
+    assert!(!marker.exists(), "the command ran");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn invalid_pids_are_refused_before_any_system_call() {
     for pid in [0u32, 2_147_483_648, u32::MAX] {
         // SAFETY: out pointers are live locals.

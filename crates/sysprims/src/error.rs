@@ -99,7 +99,7 @@ impl fmt::Display for Subject {
         match self {
             Subject::Process(pid) => write!(f, "process {pid}"),
             Subject::ProcessGroup(pgid) => write!(f, "process group {pgid}"),
-            Subject::Path(path) => write!(f, "{}", path.display()),
+            Subject::Path(path) => f.write_str(&cut(&path.display().to_string())),
             Subject::None => f.write_str("(no target)"),
         }
     }
@@ -120,7 +120,7 @@ impl fmt::Display for Subject {
 #[non_exhaustive]
 pub enum SysprimsError {
     /// A value passed in cannot be used. `what` names the parameter, `value` is what was given.
-    #[error("invalid {what} {value:?}: {reason}")]
+    #[error("invalid {what} {}: {}", cut(&format!("{value:?}")), cut(reason))]
     InvalidArgument {
         /// The parameter, e.g. `"PID"`, `"duration"`.
         what: &'static str,
@@ -130,7 +130,7 @@ pub enum SysprimsError {
         reason: String,
     },
     /// A child process could not be started.
-    #[error("cannot start {program:?}: {reason}")]
+    #[error("cannot start {}: {}", cut(&format!("{program:?}")), cut(reason))]
     SpawnFailed {
         /// The program that was to be run.
         program: String,
@@ -164,7 +164,7 @@ pub enum SysprimsError {
         subject: Subject,
     },
     /// The platform or kernel lacks what the operation needs.
-    #[error("{feature} is not supported here: {reason}")]
+    #[error("{feature} is not supported here: {}", cut(reason))]
     NotSupported {
         /// The missing feature.
         feature: &'static str,
@@ -182,11 +182,37 @@ pub enum SysprimsError {
         errno: i32,
     },
     /// A bug in sysprims: please report it.
-    #[error("internal error: {message}")]
+    #[error("internal error: {}", cut(message))]
     Internal {
         /// What went wrong.
         message: String,
     },
+}
+
+/// The longest text an error message quotes whole, in bytes.
+pub const MESSAGE_VALUE_MAX: usize = 256;
+
+/// `text` as an error message quotes it: whole when it is at most [`MESSAGE_VALUE_MAX`] bytes,
+/// else its start, an ellipsis and its length, so a 50 MB program name or JSON document does
+/// not become a 50 MB message. Every error's `Display` quotes the values it carries through
+/// this; the values themselves stay whole in the error's fields.
+///
+/// ```
+/// use sysprims::error::cut;
+///
+/// assert_eq!(cut("short"), "short");
+/// let long = "x".repeat(10_000);
+/// assert_eq!(cut(&long), format!("{}... (10000 bytes)", "x".repeat(200)));
+/// ```
+pub fn cut(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MESSAGE_VALUE_MAX {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = 200;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}... ({} bytes)", &text[..end], text.len()))
 }
 
 fn errno_text(errno: i32) -> String {

@@ -46,6 +46,7 @@ pub mod cancel;
 pub mod error;
 pub mod fds;
 mod job;
+pub mod json;
 pub mod pid;
 pub mod ports;
 pub mod process;

@@ -34,6 +34,10 @@ pub struct SchemaDocument {
     pub id: String,
     /// The schema.
     pub schema: Value,
+    /// Whether sysprims reads documents of this schema (a config, filter, option set,
+    /// identity or request): every object in such a schema is closed
+    /// (`"additionalProperties": false`), since an unknown key at any depth is an error.
+    pub input: bool,
 }
 
 fn generate<T: JsonSchema>(name: &'static str, id: &str, document_id: bool) -> SchemaDocument {
@@ -57,7 +61,13 @@ fn generate<T: JsonSchema>(name: &'static str, id: &str, document_id: bool) -> S
         file_name: name,
         id: id.to_string(),
         schema,
+        input: false,
     }
+}
+
+fn input(mut doc: SchemaDocument) -> SchemaDocument {
+    doc.input = true;
+    doc
 }
 
 /// Every schema, in a fixed order.
@@ -69,26 +79,26 @@ pub fn all() -> Vec<SchemaDocument> {
             true,
         ),
         generate::<ProcessTree>("process-tree.v1.schema.json", PROCESS_TREE_SCHEMA_ID, true),
-        generate::<ProcessIdentity>(
+        input(generate::<ProcessIdentity>(
             "process-identity.v1.schema.json",
             &format!("{SCHEMA_BASE}process-identity/v1.json"),
             false,
-        ),
+        )),
         generate::<IdentityCheck>(
             "identity-check.v1.schema.json",
             &format!("{SCHEMA_BASE}identity-check/v1.json"),
             false,
         ),
-        generate::<ProcessFilter>(
+        input(generate::<ProcessFilter>(
             "process-filter.v1.schema.json",
             &format!("{SCHEMA_BASE}process-filter/v1.json"),
             false,
-        ),
-        generate::<SnapshotOptions>(
+        )),
+        input(generate::<SnapshotOptions>(
             "snapshot-options.v1.schema.json",
             &format!("{SCHEMA_BASE}snapshot-options/v1.json"),
             false,
-        ),
+        )),
         generate::<KillReport>("kill-report.v1.schema.json", KILL_REPORT_SCHEMA_ID, true),
         generate::<FdSnapshot>("fd-snapshot.v1.schema.json", FD_SNAPSHOT_SCHEMA_ID, true),
         generate::<PortBindings>(
@@ -96,21 +106,21 @@ pub fn all() -> Vec<SchemaDocument> {
             PORT_BINDINGS_SCHEMA_ID,
             true,
         ),
-        generate::<FdFilter>(
+        input(generate::<FdFilter>(
             "fd-filter.v1.schema.json",
             &format!("{SCHEMA_BASE}fd-filter/v1.json"),
             false,
-        ),
-        generate::<PortFilter>(
+        )),
+        input(generate::<PortFilter>(
             "port-filter.v1.schema.json",
             &format!("{SCHEMA_BASE}port-filter/v1.json"),
             false,
-        ),
-        generate::<SpawnInGroupConfig>(
+        )),
+        input(generate::<SpawnInGroupConfig>(
             "spawn-in-group-config.v1.schema.json",
             &format!("{SCHEMA_BASE}spawn-in-group-config/v1.json"),
             false,
-        ),
+        )),
         generate::<SpawnInGroupResult>(
             "spawn-in-group-result.v1.schema.json",
             SPAWN_IN_GROUP_RESULT_SCHEMA_ID,
@@ -121,31 +131,31 @@ pub fn all() -> Vec<SchemaDocument> {
             WAIT_PID_RESULT_SCHEMA_ID,
             true,
         ),
-        generate::<TerminateTreeConfig>(
+        input(generate::<TerminateTreeConfig>(
             "terminate-tree-config.v1.schema.json",
             &format!("{SCHEMA_BASE}terminate-tree-config/v1.json"),
             false,
-        ),
+        )),
         generate::<TerminateTreeResult>(
             "terminate-tree-result.v1.schema.json",
             TERMINATE_TREE_RESULT_SCHEMA_ID,
             true,
         ),
-        generate::<KillDescendantsOptions>(
+        input(generate::<KillDescendantsOptions>(
             "kill-descendants-options.v1.schema.json",
             &format!("{SCHEMA_BASE}kill-descendants-options/v1.json"),
             false,
-        ),
-        generate::<TimeoutConfig>(
+        )),
+        input(generate::<TimeoutConfig>(
             "timeout-config.v1.schema.json",
             &format!("{SCHEMA_BASE}timeout-config/v1.json"),
             false,
-        ),
-        generate::<TimeoutRequest>(
+        )),
+        input(generate::<TimeoutRequest>(
             "timeout-request.v1.schema.json",
             &format!("{SCHEMA_BASE}timeout-request/v1.json"),
             false,
-        ),
+        )),
         generate::<TimeoutReport>(
             "timeout-report.v1.schema.json",
             TIMEOUT_REPORT_SCHEMA_ID,

@@ -78,7 +78,7 @@ impl std::fmt::Display for TreeKillReliability {
 ///
 /// In JSON: `"inherit"`, `"null"`, or `{"file": {"path": "/tmp/out", "append": true}}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum StdioConfig {
     /// The caller's own stream.
     #[default]

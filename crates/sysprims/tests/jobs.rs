@@ -276,25 +276,45 @@ fn process_group_containment_is_best_effort_and_says_why() {
     );
 }
 
+/// A cgroup under which the kernel refuses new cgroups (`cgroup.max.descendants` 0), made
+/// under our own cgroup's parent directory and removed on drop.
+struct FullParent(PathBuf);
+
+impl FullParent {
+    fn new() -> Option<FullParent> {
+        let parent = sysprims_cgroup_parent()?;
+        let dir = parent.join(format!("sysprims-test-full-{}", new_marker()));
+        std::fs::create_dir(&dir).ok()?;
+        std::fs::write(dir.join("cgroup.max.descendants"), "0").ok()?;
+        Some(FullParent(dir))
+    }
+}
+
+impl Drop for FullParent {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
 #[test]
 fn no_cgroup_means_an_error_in_cgroup_mode_and_a_warning_in_auto() {
-    let not_a_cgroup = std::env::temp_dir();
+    let Some(full) = FullParent::new() else {
+        require("a writable cgroup v2", false);
+        return;
+    };
     let err = spawn_in_group(&SpawnInGroupConfig {
         argv: vec!["true".into()],
         containment: Containment::Cgroup,
-        cgroup_parent: Some(not_a_cgroup.clone()),
+        cgroup_parent: Some(full.0.clone()),
         ..Default::default()
     })
     .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotSupported, "{err}");
-    assert!(
-        err.to_string().contains("not a cgroup v2 directory"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("cannot make a cgroup"), "{err}");
 
     let mut job = Job::spawn(&SpawnInGroupConfig {
         argv: vec!["true".into()],
-        cgroup_parent: Some(not_a_cgroup),
+        cgroup_parent: Some(full.0.clone()),
         ..Default::default()
     })
     .unwrap();
@@ -306,11 +326,108 @@ fn no_cgroup_means_an_error_in_cgroup_mode_and_a_warning_in_auto() {
         job.result()
             .warnings
             .iter()
-            .any(|w| w.contains("not a cgroup v2 directory")),
+            .any(|w| w.contains("cannot make a cgroup")),
         "{:?}",
         job.result().warnings
     );
     assert_eq!(job.wait(None).unwrap().exit_code, Some(0));
+}
+
+/// A `cgroup_parent` outside the cgroup2 hierarchy is refused by name in every containment
+/// mode, however it is spelt: a plain directory, `..` out of the mount, a symbolic link out
+/// of it; nothing is made there. A symbolic link into the hierarchy is followed.
+#[test]
+fn a_cgroup_parent_outside_the_hierarchy_is_refused_by_name() {
+    let Some(own) = sysprims_cgroup_parent() else {
+        require("a writable cgroup v2", false);
+        return;
+    };
+    let mount = PathBuf::from(
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .find(|l| l.contains(" - cgroup2 "))
+            .unwrap()
+            .split(' ')
+            .nth(4)
+            .unwrap(),
+    );
+    // A directory that looks like a cgroup (it has cgroup.procs), outside the hierarchy.
+    let fake = std::env::temp_dir().join(format!("sysprims-test-fake-cgroup-{}", new_marker()));
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(fake.join("cgroup.procs"), "").unwrap();
+    let mut dotdot = mount.clone();
+    for _ in mount.components().skip(1) {
+        dotdot.push("..");
+    }
+    let dotdot = dotdot.join(fake.strip_prefix("/").unwrap());
+    let link_out = std::env::temp_dir().join(format!("sysprims-test-link-out-{}", new_marker()));
+    std::os::unix::fs::symlink(&fake, &link_out).unwrap();
+    let link_in = std::env::temp_dir().join(format!("sysprims-test-link-in-{}", new_marker()));
+    std::os::unix::fs::symlink(&own, &link_in).unwrap();
+    let out_file = fake.join("out");
+    std::fs::write(&out_file, "kept").unwrap();
+
+    let mut failures = Vec::new();
+    for parent in [
+        fake.clone(),
+        dotdot.clone(),
+        link_out.clone(),
+        "relative/dir".into(),
+    ] {
+        for containment in [Containment::Auto, Containment::Cgroup] {
+            let result = spawn_in_group(&SpawnInGroupConfig {
+                argv: vec!["true".into()],
+                containment,
+                cgroup_parent: Some(parent.clone()),
+                stdout: StdioConfig::File {
+                    path: out_file.clone(),
+                    append: false,
+                },
+                ..Default::default()
+            });
+            match result {
+                Err(e)
+                    if e.code() == ErrorCode::InvalidArgument
+                        && e.to_string().contains(&parent.display().to_string()) => {}
+                Err(e) => failures.push(format!("{parent:?} {containment:?}: {e}")),
+                Ok(r) => {
+                    let _ = wait_pid(r.pid, Some(Duration::from_secs(10)));
+                    failures.push(format!("{parent:?} {containment:?}: accepted: {r:?}"));
+                }
+            }
+        }
+    }
+    let made: Vec<_> = std::fs::read_dir(&fake)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().starts_with("sysprims-job-"))
+        .collect();
+    let kept = std::fs::read_to_string(&out_file).unwrap();
+
+    let mut job = Job::spawn(&SpawnInGroupConfig {
+        argv: vec!["true".into()],
+        containment: Containment::Cgroup,
+        cgroup_parent: Some(link_in.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let cgroup = job.cgroup().map(Path::to_path_buf);
+    job.wait(None).unwrap();
+
+    let _ = std::fs::remove_file(&link_out);
+    let _ = std::fs::remove_file(&link_in);
+    let _ = std::fs::remove_dir_all(&fake);
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        made.is_empty(),
+        "cgroups made outside the hierarchy: {made:?}"
+    );
+    assert_eq!(kept, "kept", "a refused spawn truncated its stdout file");
+    let cgroup = cgroup.expect("a cgroup through the link into the hierarchy");
+    assert_eq!(cgroup.parent(), Some(own.as_path()), "{cgroup:?}");
+    assert!(!cgroup.exists());
 }
 
 #[test]
@@ -599,9 +716,8 @@ fn terminate_tree_and_a_concurrent_wait_both_succeed() {
     }
 }
 
-/// A `cgroup_parent` that is not in the cgroup v2 hierarchy (here a directory that merely
-/// holds a file named `cgroup.procs`, as a v1 hierarchy's directories do) degrades that job
-/// only: the first spawn of a process, so nothing cached earlier hides the effect.
+/// A `cgroup_parent` under which the kernel refuses to make a cgroup degrades that job only:
+/// the first spawn of a process, so nothing cached earlier hides the effect.
 #[test]
 fn a_bad_cgroup_parent_degrades_only_its_own_job() {
     if !require("a writable cgroup v2", cgroup_writable()) {
@@ -613,18 +729,33 @@ fn a_bad_cgroup_parent_degrades_only_its_own_job() {
 #[test]
 #[ignore = "run by a_bad_cgroup_parent_degrades_only_its_own_job, in a process of its own"]
 fn bad_cgroup_parent_scenario() {
-    let fake = std::env::temp_dir().join(format!("sysprims-test-fake-cgroup-{}", new_marker()));
-    std::fs::create_dir_all(&fake).unwrap();
-    std::fs::write(fake.join("cgroup.procs"), "").unwrap();
+    // Found from mountinfo and /proc/self/cgroup, not by a spawn, which would come first.
+    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mount = text
+        .lines()
+        .find(|l| l.contains(" - cgroup2 "))
+        .unwrap()
+        .split(' ')
+        .nth(4)
+        .unwrap()
+        .to_string();
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let own = own.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
+    let full = PathBuf::from(mount)
+        .join(own.trim_start_matches('/'))
+        .join(format!("sysprims-test-full-{}", new_marker()));
+    std::fs::create_dir(&full).unwrap();
+    std::fs::write(full.join("cgroup.max.descendants"), "0").unwrap();
+    let full = FullParent(full);
     let mut odd = Job::spawn(&SpawnInGroupConfig {
         argv: vec!["true".into()],
-        cgroup_parent: Some(fake.clone()),
+        cgroup_parent: Some(full.0.clone()),
         ..Default::default()
     })
     .unwrap();
     odd.wait(None).unwrap();
     let degraded = odd.result().clone();
-    let _ = std::fs::remove_dir_all(&fake);
+    drop(full);
     assert_eq!(
         degraded.tree_kill_reliability,
         TreeKillReliability::BestEffort
@@ -633,7 +764,7 @@ fn bad_cgroup_parent_scenario() {
         degraded
             .warnings
             .iter()
-            .any(|w| w.contains("not a cgroup v2 directory")),
+            .any(|w| w.contains("cannot make a cgroup")),
         "{:?}",
         degraded.warnings
     );

@@ -243,3 +243,38 @@ fn no_pidfd_wait_scenario() {
 fn without_pidfds_the_wait_falls_back_and_says_so() {
     run_ignored_scenario("no_pidfd_wait_scenario", "NO-PIDFD-WAIT-OK");
 }
+
+#[test]
+fn a_process_handle_waits_for_the_process_it_holds() {
+    let mut g = Group::spawn(&["sh", "-c", "read line; exit 9"]);
+    let handle = sysprims::ProcessHandle::open(g.pid).unwrap();
+    // Still running: a zero timeout is a probe.
+    let r = handle.wait(Some(Duration::ZERO)).unwrap();
+    assert!(r.timed_out && !r.exited, "{r:?}");
+    drop(g.child.stdin.take()); // end of input: the shell exits
+    let r = handle.wait(LONG).unwrap();
+    assert!(r.exited && !r.timed_out, "{r:?}");
+    assert_eq!((r.exit_code, r.signal), (Some(9), None), "{r:?}");
+    // Reaped through the handle: std's wait finds no child left.
+    assert_eq!(
+        g.child.wait().unwrap_err().raw_os_error(),
+        Some(libc::ECHILD)
+    );
+
+    // Killed by a signal, in another thread while the wait blocks.
+    let g = Group::spawn(&["sleep", "1000"]);
+    let handle = sysprims::ProcessHandle::open(g.pid).unwrap();
+    let waiter = std::thread::spawn(move || handle.wait(LONG).unwrap());
+    sysprims::kill(g.pid, Signal::USR1).unwrap();
+    let r = waiter.join().unwrap();
+    assert_eq!(
+        (r.exit_code, r.signal),
+        (None, Some(libc::SIGUSR1)),
+        "{r:?}"
+    );
+
+    // The caller itself would never end.
+    let me = sysprims::ProcessHandle::open(std::process::id()).unwrap();
+    let err = me.wait(Some(Duration::ZERO)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidArgument);
+}

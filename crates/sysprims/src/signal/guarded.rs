@@ -205,6 +205,38 @@ impl ProcessHandle {
         }
     }
 
+    /// Wait for the held process to end (`None`: no limit), as [`wait_pid`](crate::wait_pid)
+    /// does, but through the handle's own pidfd: a PID reused after the process was reaped
+    /// elsewhere is never waited for, and the caller's child is reaped with its exit status.
+    /// A zombie counts as ended. A timeout is not an error: the result says `timed_out`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sysprims::ProcessHandle;
+    ///
+    /// let child = std::process::Command::new("sh").args(["-c", "exit 7"]).spawn().unwrap();
+    /// let handle = ProcessHandle::open(child.id()).unwrap();
+    /// let done = handle.wait(Some(Duration::from_secs(30))).unwrap();
+    /// assert!(done.exited);
+    /// assert_eq!(done.exit_code, Some(7));
+    /// ```
+    ///
+    /// # Errors
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) for a handle on the caller
+    /// itself (which would never end); [`NotFound`](crate::ErrorCode::NotFound) when the
+    /// handle has no pidfd and no process has the PID any more.
+    pub fn wait(&self, timeout: Option<std::time::Duration>) -> Result<crate::WaitPidResult> {
+        if self.pid() == Pid::current() {
+            return Err(SysprimsError::invalid(
+                "PID",
+                self.pid().get().to_string(),
+                "it is the calling process itself, which cannot wait for its own exit",
+            ));
+        }
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        crate::sys::jobs::wait_first(&self.inner, deadline)
+    }
+
     /// Send `signal` to the held process. Protected targets are refused for destructive
     /// signals, as by [`kill`](crate::kill).
     ///

@@ -267,12 +267,32 @@ pub(crate) mod jobs {
         pub handle: crate::sys::signal::Handle,
         pub cgroup: Option<PathBuf>,
         pub warnings: Vec<String>,
+        pub watchdog: JobWatchdog,
+    }
+
+    /// No watchdog here: there are no job cgroups.
+    #[derive(Default)]
+    pub(crate) struct JobWatchdog;
+
+    impl JobWatchdog {
+        pub(crate) fn arm(_dir: &Path) -> JobWatchdog {
+            JobWatchdog
+        }
+
+        pub(crate) fn is_armed(&self) -> bool {
+            false
+        }
+
+        pub(crate) fn retire(&mut self, _linger: bool) {}
+
+        pub(crate) fn end(&mut self) {}
     }
 
     pub(crate) fn start(
         _config: &SpawnInGroupConfig,
         _new_process_group: bool,
         _sweep: bool,
+        _watchdog: bool,
     ) -> Result<Started> {
         Err(SysprimsError::NotSupported {
             feature: "spawn_in_group",

@@ -4,9 +4,13 @@
 //!
 //! - **A job [`spawn_in_group`](crate::spawn_in_group) put in a cgroup** (by any process: the
 //!   kernel's cgroup membership is the registry). When the PID is the top of such a job (it is
-//!   in the job's cgroup and its parent is not), every process in the cgroup is signalled,
-//!   then killed with `cgroup.kill` if any survive the grace period, and the cgroup is removed
-//!   once empty. Nothing can escape: [`TreeKillReliability::Guaranteed`].
+//!   in the outermost job cgroup on its path that its parent is not in), every process in the
+//!   cgroup is signalled (never frozen) and continued, then killed with `cgroup.kill` if any
+//!   survive the grace period, and the cgroup is removed once empty. Nothing that stays in the
+//!   cgroup can escape: [`TreeKillReliability::Guaranteed`]. Processes that left the cgroup
+//!   (moved by root, or by the owner of a delegated subtree above it) but are still
+//!   descendants of its members are ended too, and reported: the result is then
+//!   [`TreeKillReliability::BestEffort`] (the README's threat model).
 //! - **Any other PID**: the PID and its descendants, found by walking `/proc`, stopped
 //!   top-down (re-walking until no new process appears, so a forking tree cannot outrun the
 //!   walk), signalled, continued, and waited for through pidfds.
@@ -142,9 +146,11 @@ pub struct KillDescendantsOptions {
 /// Returns as soon as everything is gone, with no fixed sleeps.
 ///
 /// # Errors
-/// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): an invalid PID; PID 1 or the
-///   caller without `allow_protected`; a thread ID that is not a process's (the message
-///   says which process it is a thread of).
+/// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): an invalid PID; a thread ID
+///   that is not a process's (the message says which process it is a thread of); PID 1, the
+///   caller or an ancestor of the caller (its parent, the shell that runs it) without
+///   `allow_protected`. With it, such a root is walked but never signalled, and it is among
+///   the `survivors` (`exited: false`).
 /// - [`NotFound`](crate::ErrorCode::NotFound): no process has the PID, or the one that has
 ///   it does not match `require_identity`/`require_start_time_ms`/`require_exe_path` (the process meant is
 ///   gone, its PID reused). Nothing is signalled.
@@ -195,7 +201,52 @@ fn terminate_tree_inner(
     // A root we may not signal is an error, before anything is sent and without waiting out
     // the timeouts: callers fall back on PermissionDenied (the integration guide's rule).
     crate::sys::signal::kill(pid, Signal::PROBE)?;
+    if !config.allow_protected {
+        refuse_ancestor(pid)?;
+    }
     walk::terminate_walk(pid, config, cancel)
+}
+
+/// Refuse an ancestor of the caller as a root: the caller and its ancestors are never
+/// signalled as part of a tree, so such a tree could never be ended (and ending it would end
+/// the caller).
+///
+/// # Errors
+/// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming the PID and what it is to
+/// the caller.
+fn refuse_ancestor(pid: Pid) -> Result<()> {
+    let me = Pid::current().get();
+    let mut at = me;
+    let mut generation = 0u32;
+    // A parent link loop cannot happen, but the walk is bounded all the same.
+    while generation < 4096 {
+        let Some(parent) = crate::sys::process::summaries_of(&[at])
+            .ok()
+            .and_then(|v| v.first().map(|s| s.ppid))
+            .filter(|&p| p != 0 && p != at)
+        else {
+            return Ok(());
+        };
+        generation += 1;
+        if parent == pid.get() {
+            let what = if generation == 1 {
+                "is the caller's parent".to_string()
+            } else {
+                format!("is an ancestor of the caller ({generation} generations up)")
+            };
+            return Err(SysprimsError::invalid(
+                "terminate_tree root PID",
+                pid.get().to_string(),
+                format!(
+                    "{what}: the caller and its ancestors are never signalled as part of a \
+                     tree, so it could not be ended (and ending it would end the caller); \
+                     allow_protected walks it anyway, and reports it as not ended"
+                ),
+            ));
+        }
+        at = parent;
+    }
+    Ok(())
 }
 
 /// Open `pid` and check it against the config's identity guard; a guard that fails is

@@ -407,6 +407,7 @@ impl Walk {
         Ok(self.survivors().is_empty())
     }
 
+    /// The targets still alive that we signal (the protected ones are never waited for).
     fn survivors(&self) -> Vec<u32> {
         let mut pids: Vec<u32> = self
             .targets
@@ -416,6 +417,27 @@ impl Walk {
             .collect();
         pids.sort_unstable();
         pids
+    }
+
+    /// Every target of the tree still alive at the end, the protected ones included: a tree
+    /// with the caller or one of its ancestors in it has not ended.
+    fn all_survivors(&mut self) -> Result<Vec<u32>> {
+        for i in 0..self.targets.len() {
+            if self.targets[i].protected
+                && !self.targets[i].gone
+                && !self.targets[i].handle.is_present()?
+            {
+                self.mark_gone(i);
+            }
+        }
+        let mut pids: Vec<u32> = self
+            .targets
+            .iter()
+            .filter(|t| !t.gone)
+            .map(Target::pid)
+            .collect();
+        pids.sort_unstable();
+        Ok(pids)
     }
 
     /// The warnings the walk owes: always the best-effort one, then what was skipped.
@@ -503,7 +525,7 @@ pub(crate) fn terminate_walk(
             })?;
         cancelled |= cut;
     }
-    result.survivors = walk.survivors();
+    result.survivors = walk.all_survivors()?;
     result.exited = result.survivors.is_empty();
     result.timed_out = !result.exited;
     result.signalled = walk.targets.iter().filter(|t| t.signalled).count() as u32;

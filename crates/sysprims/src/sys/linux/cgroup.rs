@@ -184,6 +184,49 @@ pub(crate) fn own_directory() -> Result<PathBuf, Unavailable> {
     })
 }
 
+/// `statfs(2)`'s magic number of the cgroup2 filesystem.
+const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+
+/// Check a caller's `cgroup_parent` and return it canonical: an absolute path that, once `..`
+/// and symbolic links are resolved, is a directory of the cgroup2 filesystem under its mount.
+/// Anything else is refused ([`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming
+/// the path), before anything is made: a lexical check alone would let
+/// `/sys/fs/cgroup/../../tmp` make directories outside the hierarchy.
+pub(crate) fn check_parent(parent: &Path) -> crate::Result<PathBuf> {
+    let shown = || parent.display().to_string();
+    let refuse = |reason: String| crate::SysprimsError::invalid("cgroup_parent", shown(), reason);
+    if !parent.is_absolute() {
+        return Err(refuse(
+            "must be an absolute path in the cgroup2 mount".to_string(),
+        ));
+    }
+    let canonical =
+        fs::canonicalize(parent).map_err(|e| refuse(format!("cannot be resolved: {e}")))?;
+    let mount = mount().map_err(|u| refuse(u.reason))?;
+    let point = fs::canonicalize(&mount.point).unwrap_or_else(|_| mount.point.clone());
+    let outside = || {
+        refuse(format!(
+            "resolves to {}, which is not under the cgroup2 mount at {}",
+            canonical.display(),
+            point.display()
+        ))
+    };
+    if !canonical.starts_with(&point) {
+        return Err(outside());
+    }
+    // Another filesystem mounted below the cgroup2 mount is not the hierarchy either.
+    let fs_type = rustix::fs::statfs(&canonical)
+        .map(|s| s.f_type as i64)
+        .map_err(|e| refuse(format!("cannot be examined: {}", io::Error::from(e))))?;
+    if fs_type != CGROUP2_SUPER_MAGIC {
+        return Err(outside());
+    }
+    if !canonical.is_dir() {
+        return Err(refuse("is not a directory".to_string()));
+    }
+    Ok(canonical)
+}
+
 /// A job's cgroup directory, made for one spawn.
 pub(crate) struct JobCgroup {
     path: PathBuf,
@@ -193,23 +236,14 @@ pub(crate) struct JobCgroup {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl JobCgroup {
-    /// Make a new job cgroup under `parent` (the caller's own cgroup when `None`).
+    /// Make a new job cgroup under `parent` (the caller's own cgroup when `None`). A given
+    /// `parent` must have been through [`check_parent`].
     pub(crate) fn create(parent: Option<&Path>) -> Result<JobCgroup, Unavailable> {
         // The caller's own cgroup is read once: a process moved to another cgroup later
         // still makes its jobs where it started, which stays valid.
         static OWN: OnceLock<Result<PathBuf, Unavailable>> = OnceLock::new();
         let parent = match parent {
-            Some(p) => {
-                let mount = mount()?;
-                // A v1 hierarchy has cgroup.procs too, but no cgroup.kill and no freezer here.
-                if !p.starts_with(&mount.point) || !p.join("cgroup.procs").exists() {
-                    return Err(Unavailable::new(
-                        format!("{} is not a cgroup v2 directory", p.display()),
-                        None,
-                    ));
-                }
-                p.to_path_buf()
-            }
+            Some(p) => p.to_path_buf(),
             None => OWN.get_or_init(own_directory).clone()?,
         };
         let me = std::process::id();
@@ -309,10 +343,39 @@ pub(crate) fn job_of(cgroup_file: &str) -> Option<(PathBuf, String)> {
     Some((dir, job.to_string()))
 }
 
+/// Every job cgroup (directory and hierarchy path) on the path of a process with this
+/// `/proc/<pid>/cgroup` text, outermost first: a job started by a job has its cgroup inside
+/// the other's, and a job may also make cgroups with the prefix inside its own.
+pub(crate) fn jobs_of(cgroup_file: &str) -> Vec<(PathBuf, String)> {
+    let Some(path) = v2_path(cgroup_file) else {
+        return Vec::new();
+    };
+    let Ok(mount) = mount() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for component in path.split('/') {
+        offset += component.len() + 1;
+        if component.starts_with(JOB_PREFIX) {
+            let job = &path[..offset - 1];
+            if let Some(dir) = directory_of(mount, job) {
+                out.push((dir, job.to_string()));
+            }
+        }
+    }
+    out
+}
+
 /// The cgroup v2 hierarchy path of `pid`, if it can be read.
 pub(crate) fn path_of(pid: u32) -> Option<String> {
     let text = read_proc_text(Path::new(&format!("/proc/{pid}/cgroup"))).ok()?;
     v2_path(&text).map(str::to_string)
+}
+
+/// The cgroup directory `pid` is in, if it can be read and the cgroup2 mount shows it.
+pub(crate) fn directory_of_pid(pid: u32) -> Option<PathBuf> {
+    directory_of(mount().ok()?, &path_of(pid)?)
 }
 
 /// `/proc/<pid>/cgroup`, as text.
@@ -341,6 +404,16 @@ pub(crate) fn set_frozen(dir: &Path, frozen: bool) -> io::Result<bool> {
     match write_file(&dir.join("cgroup.freeze"), if frozen { b"1" } else { b"0" }) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound && dir.exists() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `cgroup.freeze` asks for the cgroup to be frozen. `Ok(false)` when the kernel has
+/// no `cgroup.freeze` or the cgroup is gone.
+pub(crate) fn freeze_requested(dir: &Path) -> io::Result<bool> {
+    match read_proc_text(&dir.join("cgroup.freeze")) {
+        Ok(text) => Ok(text.trim() == "1"),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
     }
 }

@@ -16,6 +16,7 @@ use super::cgroup::{self, JobCgroup, Unavailable};
 use super::pidfd::PidFd;
 use super::signal::Handle;
 use super::spawn::{self, Plan, SpawnError, Stage};
+use super::watchdog::{Mode as WatchMode, Watchdog};
 use crate::error::{Result, SysprimsError};
 use crate::pid::Pid;
 use crate::signal::Signal;
@@ -27,6 +28,61 @@ pub(crate) struct Started {
     pub handle: Handle,
     pub cgroup: Option<PathBuf>,
     pub warnings: Vec<String>,
+    /// The job's watchdog, when one was asked for and the job has a cgroup.
+    pub watchdog: JobWatchdog,
+}
+
+/// A job's watchdog ([`super::watchdog`]), or none: ends the job if its owner dies.
+#[derive(Default)]
+pub(crate) struct JobWatchdog(Option<Watchdog>);
+
+impl JobWatchdog {
+    /// A watchdog that kills the job cgroup `dir` when this process dies (none when the
+    /// cgroup cannot be opened or no watchdog can be started).
+    pub(crate) fn arm(dir: &Path) -> JobWatchdog {
+        let Ok(fd) = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return JobWatchdog(None);
+        };
+        JobWatchdog(Watchdog::start(
+            dir,
+            std::os::fd::AsFd::as_fd(&fd),
+            WatchMode::Kill,
+        ))
+    }
+
+    /// Whether a watchdog is at work.
+    pub(crate) fn is_armed(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// End the watchdog now, and reap it.
+    pub(crate) fn end(&mut self) {
+        drop(self.0.take());
+    }
+
+    /// Let the watchdog go: with `linger`, it removes the cgroup once the job's leftovers
+    /// have exited (and kills nothing); otherwise it just exits. It is reaped at a later
+    /// spawn (if this process lives that long), so this costs nothing now.
+    pub(crate) fn retire(&mut self, linger: bool) {
+        if let Some(w) = self.0.take() {
+            w.retire(if linger {
+                WatchMode::Linger
+            } else {
+                WatchMode::Done
+            });
+        }
+    }
+}
+
+impl Drop for JobWatchdog {
+    /// The watchdog is ended and reaped now (nothing of it is left behind).
+    fn drop(&mut self) {
+        drop(self.0.take());
+    }
 }
 
 /// The `PATH` execvp uses when the environment has none.
@@ -230,12 +286,21 @@ pub(crate) fn maybe_sweep(parent: &Path) {
 
 /// Start the job `config` describes (already validated), in a process group of its own
 /// unless `new_process_group` is false (then in the caller's). With `sweep`, this may also
-/// remove stale job cgroups beside the new one ([`maybe_sweep`]).
+/// remove stale job cgroups beside the new one ([`maybe_sweep`]). With `watchdog`, a job that
+/// gets a cgroup gets a watchdog too, started before the child so that no moment exists in
+/// which this process could die and leave the job running.
 pub(crate) fn start(
     config: &SpawnInGroupConfig,
     new_process_group: bool,
     sweep: bool,
+    watchdog: bool,
 ) -> Result<Started> {
+    // A parent the caller named is input: outside the hierarchy it is refused, in every
+    // mode, rather than degraded around; and before any stdio file is opened (truncated).
+    let parent = match (&config.cgroup_parent, config.containment) {
+        (Some(p), Containment::Auto | Containment::Cgroup) => Some(cgroup::check_parent(p)?),
+        _ => None,
+    };
     let plan = plan(config, new_process_group)?;
     let mut warnings = Vec::new();
     let mut job_cgroup = match config.containment {
@@ -243,19 +308,21 @@ pub(crate) fn start(
             warnings.push(degraded("containment process_group was asked for"));
             None
         }
-        Containment::Auto | Containment::Cgroup => {
-            match JobCgroup::create(config.cgroup_parent.as_deref()) {
-                Ok(cg) => Some(cg),
-                Err(u) if config.containment == Containment::Cgroup => {
-                    return Err(unavailable_error(&u));
-                }
-                Err(u) => {
-                    warnings.push(degraded(&u.reason));
-                    None
-                }
+        Containment::Auto | Containment::Cgroup => match JobCgroup::create(parent.as_deref()) {
+            Ok(cg) => Some(cg),
+            Err(u) if config.containment == Containment::Cgroup => {
+                return Err(unavailable_error(&u));
             }
-        }
+            Err(u) => {
+                warnings.push(degraded(&u.reason));
+                None
+            }
+        },
     };
+    let mut guard = JobWatchdog(None);
+    if watchdog && let Some(cg) = &job_cgroup {
+        guard = JobWatchdog(Watchdog::start(cg.path(), cg.fd(), WatchMode::Kill));
+    }
     let spawned = loop {
         match spawn::spawn(&plan, job_cgroup.as_ref()) {
             Ok(s) => break s,
@@ -265,6 +332,7 @@ pub(crate) fn start(
                 // delegated). Auto mode carries on without one.
                 let cg = job_cgroup.take().expect("checked");
                 let path = cg.path().to_path_buf();
+                guard.retire(false);
                 cg.remove();
                 let reason = format!(
                     "the kernel would not start a process in {}: {}",
@@ -290,6 +358,7 @@ pub(crate) fn start(
                 ));
             }
             Err(SpawnError::Child { stage, errno }) => {
+                guard.retire(false);
                 if let Some(cg) = job_cgroup.take() {
                     cg.remove();
                 }
@@ -313,25 +382,38 @@ pub(crate) fn start(
         handle: Handle::from_pidfd(spawned.pid, pidfd),
         cgroup,
         warnings,
+        watchdog: guard,
     })
 }
 
-/// The job cgroup `pid` tops: `pid` is in a cgroup `spawn_in_group` made, and its parent is
-/// not (the job's first process, or a process that left the job's tree and was reparented).
+/// The job cgroup `pid` tops: the outermost job cgroup (one `spawn_in_group` made, by its
+/// name) that `pid` is in and its parent is not (the job's first process, or a process that
+/// left the job's tree and was reparented). The outermost: a job that makes a cgroup with the
+/// job prefix inside its own and moves its first process there is still one job. A job
+/// started by a process of another job is inside that job's cgroup, and so is its creator:
+/// the other job is skipped, and the inner one is the job `pid` tops.
 pub(crate) fn job_cgroup_of(pid: Pid) -> Option<PathBuf> {
     let text = cgroup::cgroup_file_of(pid.get())?;
-    let (dir, job_path) = cgroup::job_of(&text)?;
+    let jobs = cgroup::jobs_of(&text);
+    if jobs.is_empty() {
+        return None;
+    }
     let ppid = super::process::summaries_of(&[pid.get()])
         .ok()?
         .first()
         .map(|s| s.ppid)?;
-    if ppid != 0
-        && let Some(parent_path) = cgroup::path_of(ppid)
-        && (parent_path == job_path || parent_path.starts_with(&format!("{job_path}/")))
-    {
-        return None;
-    }
-    Some(dir)
+    let parent_path = if ppid == 0 {
+        None
+    } else {
+        cgroup::path_of(ppid)
+    };
+    jobs.into_iter()
+        .find(|(_, job_path)| {
+            !parent_path
+                .as_ref()
+                .is_some_and(|p| p == job_path || p.starts_with(&format!("{job_path}/")))
+        })
+        .map(|(dir, _)| dir)
 }
 
 /// Wait for the job's first process through the handle's own pidfd (see
@@ -346,10 +428,12 @@ pub(crate) fn wait_first(
     }
 }
 
-/// Job cgroups a [`terminate_cgroup`] of this process is ending: a concurrent `wait_pid` that
-/// reaps the last process leaves their removal to it, instead of pulling the cgroup out from
-/// under its wait on `cgroup.events` (where a removal wakes nobody).
-static ENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+/// Job cgroups a [`terminate_cgroup`] of this process is ending, one entry per call at work,
+/// each with whether the cgroup is to be removed once that call is done. A concurrent
+/// `wait_pid` that reaps the last process leaves the removal to them, and of concurrent
+/// terminations only the last to finish removes it: none pulls the cgroup out from under
+/// another's wait on `cgroup.events` or its `cgroup.kill`.
+static ENDING: std::sync::Mutex<Vec<(PathBuf, bool)>> = std::sync::Mutex::new(Vec::new());
 
 /// Marks a job cgroup as being ended for as long as it lives.
 struct Ending(PathBuf);
@@ -359,16 +443,41 @@ impl Ending {
         ENDING
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(dir.to_path_buf());
+            .push((dir.to_path_buf(), false));
         Ending(dir.to_path_buf())
+    }
+
+    /// This call is done; `empty` says it saw the job end. The last call at work on the
+    /// cgroup removes it if any of them saw it end; the others hand that on.
+    fn finish(self, empty: bool) -> std::io::Result<()> {
+        let mut ending = ENDING.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(i) = ending.iter().position(|(d, _)| *d == self.0) else {
+            return Ok(());
+        };
+        let (_, owed) = ending.swap_remove(i);
+        let remove = empty || owed;
+        let result = match ending.iter_mut().find(|(d, _)| *d == self.0) {
+            Some(other) => {
+                other.1 |= remove;
+                Ok(())
+            }
+            None if remove => cgroup::remove_tree(&self.0),
+            None => Ok(()),
+        };
+        drop(ending);
+        std::mem::forget(self);
+        result
     }
 }
 
 impl Drop for Ending {
     fn drop(&mut self) {
         let mut ending = ENDING.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = ending.iter().position(|d| *d == self.0) {
-            ending.swap_remove(i);
+        if let Some(i) = ending.iter().position(|(d, _)| *d == self.0) {
+            let (_, owed) = ending.swap_remove(i);
+            if owed && let Some(other) = ending.iter_mut().find(|(d, _)| *d == self.0) {
+                other.1 = true;
+            }
         }
     }
 }
@@ -379,7 +488,7 @@ pub(crate) fn remove_if_empty(dir: &Path) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
-        .any(|d| d == dir)
+        .any(|(d, _)| d == dir)
     {
         return;
     }
@@ -396,20 +505,35 @@ pub(crate) fn caller_inside(dir: &Path) -> bool {
     matches!(cgroup::job_of(&text), Some((own, _)) if own.starts_with(dir))
 }
 
-/// How long to wait for a freeze to settle before signalling without one.
-const FREEZE_WAIT: Duration = Duration::from_millis(500);
+/// How many times [`signal_members`] lists the cgroup again for members it has not signalled
+/// yet (children forked meanwhile) before it stops with a warning. A forking loop that ignores
+/// the signal keeps adding members; the kill step (`cgroup.kill`) ends those all at once.
+const SIGNAL_ROUNDS: usize = 64;
 
-/// Thaws the cgroup when dropped, on every path.
-struct Frozen<'a>(&'a Path);
-
-impl Drop for Frozen<'_> {
-    fn drop(&mut self) {
-        let _ = cgroup::set_frozen(self.0, false);
+/// Thaw the job's cgroup if it is frozen (`cgroup.freeze` set): by an older sysprims killed
+/// while it held the freeze, or by anyone else. A frozen job could not act on a graceful
+/// signal. Returns the warning to report, if it was frozen.
+pub(crate) fn thaw_if_frozen(dir: &Path) -> Option<String> {
+    match cgroup::freeze_requested(dir) {
+        Ok(true) => Some(match cgroup::set_frozen(dir, false) {
+            Ok(_) => format!(
+                "the job's cgroup {} was frozen (by a process that died while it held the \
+                 freeze, or by another tool): thawed it",
+                dir.display()
+            ),
+            Err(e) => format!(
+                "the job's cgroup {} is frozen and could not be thawed: {e}",
+                dir.display()
+            ),
+        }),
+        _ => None,
     }
 }
 
-/// Send `signal` to every process in the cgroup `dir`, frozen while listed and signalled so
-/// that none can fork past the listing. Adds each PID signalled to `seen`.
+/// Send `signal` to every process in the cgroup `dir` and below, each through a pidfd, listing
+/// the cgroup again until a listing shows no member that is not in `seen` (children forked
+/// while the signals went out). The cgroup is never frozen: no moment exists at which the
+/// death of this process would leave the job frozen. Adds each PID signalled to `seen`.
 pub(crate) fn signal_members(
     dir: &Path,
     signal: Signal,
@@ -423,45 +547,177 @@ pub(crate) fn signal_members(
             e.raw_os_error().unwrap_or(libc::EIO),
         )
     };
-    let frozen = cgroup::set_frozen(dir, true).map_err(io)?;
-    let _thaw = frozen.then(|| Frozen(dir));
-    if frozen {
-        let deadline = Instant::now() + FREEZE_WAIT;
-        let (_, settled) =
-            cgroup::wait_events(dir, Some(deadline), None, |e| e.frozen || !e.populated)
-                .map_err(io)?;
-        if !settled {
-            warnings.push(format!(
-                "the job's cgroup did not freeze within {} ms (a process in uninterruptible \
-                 sleep?): signalled without freezing",
-                FREEZE_WAIT.as_millis()
-            ));
-        }
-    } else {
-        warnings.push(
-            "the kernel has no cgroup.freeze: the job was signalled without freezing it"
-                .to_string(),
-        );
+    if let Some(w) = thaw_if_frozen(dir) {
+        warnings.push(w);
     }
-    for pid in cgroup::procs(dir).map_err(io)? {
-        let Ok(pid) = Pid::new(pid) else { continue };
-        // A pidfd per member: a member that exits and is reaped meanwhile is not confused
-        // with a newcomer that takes its PID.
-        match Handle::open(pid).and_then(|h| h.send(signal)) {
-            Ok(()) => {
-                seen.insert(pid.get());
+    for _ in 0..SIGNAL_ROUNDS {
+        let fresh: Vec<u32> = cgroup::procs(dir)
+            .map_err(io)?
+            .into_iter()
+            .filter(|p| !seen.contains(p))
+            .collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        for pid in fresh {
+            // Listed once: a member that has gone is not asked again.
+            seen.insert(pid);
+            let Ok(pid) = Pid::new(pid) else { continue };
+            // A pidfd per member: a member that exits and is reaped meanwhile is not confused
+            // with a newcomer that takes its PID.
+            match Handle::open(pid).and_then(|h| h.send(signal)) {
+                Ok(()) => {}
+                Err(e) if e.code() == crate::ErrorCode::NotFound => {}
+                Err(e) => warnings.push(format!("could not signal PID {}: {e}", pid.get())),
             }
-            Err(e) if e.code() == crate::ErrorCode::NotFound => {}
-            Err(e) => warnings.push(format!("could not signal PID {}: {e}", pid.get())),
         }
     }
+    warnings.push(format!(
+        "the job kept forking while {signal} was sent: members started after {SIGNAL_ROUNDS} \
+         listings of its cgroup may not have received it"
+    ));
     Ok(())
 }
 
-/// End the job in cgroup `dir`: `config.signal` to every member, the grace
-/// period, then `cgroup.kill` (or `config.kill_signal` to every member), then remove the
-/// cgroup once empty. A triggered `cancel` ends the grace period at once, and cuts the wait
-/// after the kill to [`CANCELLED_KILL_WAIT`](crate::tree::CANCELLED_KILL_WAIT).
+/// Processes of the job that are no longer in its cgroup: moved out by root, or by the owner
+/// of a delegated subtree (see the README's threat model). Found as descendants, by parent
+/// link, of the cgroup's members and of the strays found before, and held by pidfds checked
+/// against the process table, so that a PID reused meanwhile is never signalled.
+#[derive(Default)]
+struct Strays {
+    found: Vec<(Handle, u64)>,
+    pids: HashSet<u32>,
+}
+
+impl Strays {
+    /// Look for strays again; returns how many new ones were found.
+    fn scan(&mut self, dir: &Path) -> Result<usize> {
+        let table = super::process::summaries()?;
+        let members: HashSet<u32> = cgroup::procs(dir).unwrap_or_default().into_iter().collect();
+        let me = std::process::id();
+        // The caller and its ancestors are never signalled.
+        let parents: std::collections::HashMap<u32, u32> =
+            table.iter().map(|s| (s.pid, s.ppid)).collect();
+        let mut protected = HashSet::from([me, 1]);
+        let mut at = me;
+        while let Some(&p) = parents.get(&at) {
+            if p == 0 || !protected.insert(p) {
+                break;
+            }
+            at = p;
+        }
+        let mut children: std::collections::HashMap<u32, Vec<&crate::sys::StatSummary>> =
+            std::collections::HashMap::new();
+        for s in &table {
+            if s.pid != s.ppid {
+                children.entry(s.ppid).or_default().push(s);
+            }
+        }
+        let mut queue: Vec<u32> = members.iter().chain(self.pids.iter()).copied().collect();
+        let mut visited: HashSet<u32> = queue.iter().copied().collect();
+        let mut candidates = Vec::new();
+        while let Some(pid) = queue.pop() {
+            for s in children.get(&pid).into_iter().flatten() {
+                if !visited.insert(s.pid) {
+                    continue;
+                }
+                queue.push(s.pid);
+                if !members.contains(&s.pid)
+                    && !self.pids.contains(&s.pid)
+                    && !protected.contains(&s.pid)
+                    && !s.kernel_thread
+                    && !matches!(s.state, b'Z' | b'X' | b'x')
+                {
+                    candidates.push(**s);
+                }
+            }
+        }
+        let mut taken = 0;
+        for s in candidates {
+            let Ok(pid) = Pid::new(s.pid) else { continue };
+            let Ok(handle) = Handle::open(pid) else {
+                continue;
+            };
+            // The pidfd holds the process the table saw (same start tick, still there), and
+            // it is really outside the job's cgroup (it may have been forked into it after
+            // the listing above).
+            let same = super::process::summaries_of(&[s.pid])
+                .ok()
+                .and_then(|v| v.first().copied())
+                .is_some_and(|n| n.start_ticks == s.start_ticks);
+            if !same || !handle.is_present().unwrap_or(false) {
+                continue;
+            }
+            if cgroup::directory_of_pid(s.pid).is_some_and(|d| d.starts_with(dir)) {
+                continue;
+            }
+            self.pids.insert(s.pid);
+            self.found.push((handle, s.start_ticks));
+            taken += 1;
+        }
+        Ok(taken)
+    }
+
+    /// Signal every stray (found so far and any found while signalling), each through its
+    /// pidfd; adds each one signalled to `seen`.
+    fn signal(
+        &mut self,
+        dir: &Path,
+        signal: Signal,
+        seen: &mut HashSet<u32>,
+        warnings: &mut Vec<String>,
+    ) -> Result<()> {
+        let mut done = 0;
+        for _ in 0..SIGNAL_ROUNDS {
+            for (handle, _) in &self.found[done..] {
+                match handle.send(signal) {
+                    Ok(()) => {
+                        seen.insert(handle.pid().get());
+                    }
+                    Err(e) if e.code() == crate::ErrorCode::NotFound => {}
+                    Err(e) => {
+                        warnings.push(format!("could not signal PID {}: {e}", handle.pid().get()))
+                    }
+                }
+            }
+            done = self.found.len();
+            if self.scan(dir)? == 0 {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Wait until every stray has exited, `deadline` passes or `cancel` is triggered.
+    fn wait(&self, deadline: Option<Instant>, cancel: Option<&CancelFd>) -> Result<bool> {
+        if self.found.is_empty() {
+            return Ok(true);
+        }
+        let handles: Vec<&Handle> = self.found.iter().map(|(h, _)| h).collect();
+        let exited = super::wait::wait_handles_exit(&handles, deadline, cancel)?;
+        Ok(exited.into_iter().all(|e| e))
+    }
+
+    /// The strays still alive.
+    fn alive(&self) -> Vec<u32> {
+        let handles: Vec<&Handle> = self.found.iter().map(|(h, _)| h).collect();
+        let exited = super::wait::wait_handles_exit(&handles, Some(Instant::now()), None)
+            .unwrap_or_else(|_| vec![false; handles.len()]);
+        handles
+            .iter()
+            .zip(exited)
+            .filter(|(_, e)| !e)
+            .map(|(h, _)| h.pid().get())
+            .collect()
+    }
+}
+
+/// End the job in cgroup `dir`: `config.signal` to every member (and `SIGCONT`, so that
+/// stopped members act on it), the grace period, then `cgroup.kill` (or `config.kill_signal`
+/// to every member), then remove the cgroup once empty. Members that left the cgroup but are
+/// still descendants of its members are found and ended through pidfds too, and reported.
+/// A triggered `cancel` ends the grace period at once, and cuts the wait after the kill to
+/// [`CANCELLED_KILL_WAIT`](crate::tree::CANCELLED_KILL_WAIT).
 pub(crate) fn terminate_cgroup(
     dir: &Path,
     config: &TerminateTreeConfig,
@@ -469,20 +725,31 @@ pub(crate) fn terminate_cgroup(
     cancel: Option<&CancelFd>,
 ) -> Result<TerminateTreeResult> {
     let unfinished = result.clone();
-    let _ending = Ending::new(dir);
-    match end_cgroup(dir, config, result, cancel) {
-        // Another process's `wait_pid` reaped the job's last process and removed its cgroup
-        // under us (the cgroup files then fail with ENODEV or ENOENT). A cgroup can only be
-        // removed once empty: the job is over.
-        Err(_) if !dir.exists() => {
+    let ending = Ending::new(dir);
+    let outcome = end_cgroup(dir, config, result, cancel);
+    let removed = ending.finish(outcome.as_ref().is_ok_and(|r| r.exited));
+    match outcome {
+        // The job's cgroup was removed under us (by another process's `wait_pid` or
+        // termination, once it was empty): the cgroup files then fail with ENODEV or ENOENT.
+        // A cgroup can only be removed once empty: the job is over.
+        Err(e) if !dir.exists() || e.errno() == Some(libc::ENODEV) => {
             let mut done = unfinished;
             done.exited = true;
             done.warnings.push(format!(
-                "the job ended and its cgroup {} was removed (by another process's wait) \
-                 while it was being ended",
+                "the job ended and its cgroup {} was removed (by another process's wait or \
+                 termination) while it was being ended",
                 dir.display()
             ));
             Ok(done)
+        }
+        Ok(mut r) => {
+            if let Err(e) = removed {
+                r.warnings.push(format!(
+                    "the job is gone but its cgroup {} could not be removed: {e}",
+                    dir.display()
+                ));
+            }
+            Ok(r)
         }
         other => other,
     }
@@ -503,9 +770,14 @@ fn end_cgroup(
         )
     };
     let mut seen = HashSet::new();
+    let mut strays = Strays::default();
+    strays.scan(dir)?;
     if config.signal == Signal::KILL {
         for p in cgroup::procs(dir).map_err(io)? {
             seen.insert(p);
+        }
+        if let Some(w) = thaw_if_frozen(dir) {
+            result.warnings.push(w);
         }
         if !cgroup::kill_all(dir).map_err(io)? {
             signal_members(dir, config.signal, &mut seen, &mut result.warnings)?;
@@ -513,8 +785,17 @@ fn end_cgroup(
     } else {
         signal_members(dir, config.signal, &mut seen, &mut result.warnings)?;
     }
+    strays.signal(dir, config.signal, &mut seen, &mut result.warnings)?;
+    if config.signal != Signal::KILL && config.signal != Signal::CONT {
+        // As GNU timeout does: a stopped member acts on the signal only once continued.
+        let mut continued = HashSet::new();
+        let mut ignored = Vec::new();
+        signal_members(dir, Signal::CONT, &mut continued, &mut ignored)?;
+        strays.signal(dir, Signal::CONT, &mut continued, &mut ignored)?;
+    }
     let grace = start.checked_add(Duration::from_millis(config.grace_timeout_ms));
     let (_, mut empty) = cgroup::wait_events(dir, grace, cancel, |e| !e.populated).map_err(io)?;
+    empty = empty && strays.wait(grace, cancel)?;
     let mut cancelled = !empty && cancel::triggered(cancel);
     if !empty {
         result.escalated = true;
@@ -523,6 +804,9 @@ fn end_cgroup(
             for p in cgroup::procs(dir).map_err(io)? {
                 seen.insert(p);
             }
+            if let Some(w) = thaw_if_frozen(dir) {
+                result.warnings.push(w);
+            }
             cgroup::kill_all(dir).map_err(io)?
         } else {
             false
@@ -530,11 +814,12 @@ fn end_cgroup(
         if !killed {
             signal_members(dir, config.kill_signal, &mut seen, &mut result.warnings)?;
         }
+        strays.scan(dir)?;
+        strays.signal(dir, config.kill_signal, &mut seen, &mut result.warnings)?;
         let waited =
             crate::tree::wait_after_kill(config.kill_timeout_ms, cancelled, cancel, |d, c| {
-                Ok(cgroup::wait_events(dir, d, c, |e| !e.populated)
-                    .map_err(io)?
-                    .1)
+                let (_, gone) = cgroup::wait_events(dir, d, c, |e| !e.populated).map_err(io)?;
+                Ok(gone && strays.wait(d, c)?)
             })?;
         empty = waited.0;
         cancelled |= waited.1;
@@ -545,17 +830,35 @@ fn end_cgroup(
             .push(crate::cancel::CANCELLED_WARNING.to_string());
     }
     result.signalled = seen.len() as u32;
-    if empty {
+    if !strays.found.is_empty() {
+        let mut pids: Vec<u32> = strays.pids.iter().copied().collect();
+        pids.sort_unstable();
+        result.tree_kill_reliability = crate::spawn::TreeKillReliability::BestEffort;
+        result.warnings.push(format!(
+            "{} process(es) of the job had left its cgroup {} (moved to another cgroup by root \
+             or by the owner of a delegated subtree): PIDs {:?}, found as descendants of its \
+             members and signalled through pidfds; a process that left both the cgroup and the \
+             tree cannot be found, so the job is only best-effort ended",
+            pids.len(),
+            dir.display(),
+            pids
+        ));
+    }
+    let populated = cgroup::is_populated(dir).map_err(io)?;
+    let mut survivors = if populated {
+        cgroup::procs(dir).map_err(io)?
+    } else {
+        Vec::new()
+    };
+    survivors.extend(strays.alive());
+    survivors.sort_unstable();
+    survivors.dedup();
+    if empty || survivors.is_empty() {
+        // The cgroup is removed by [`terminate_cgroup`], once no other call is at work on it.
         result.exited = true;
-        if let Err(e) = cgroup::remove_tree(dir) {
-            result.warnings.push(format!(
-                "the job is gone but its cgroup {} could not be removed: {e}",
-                dir.display()
-            ));
-        }
     } else {
         result.timed_out = true;
-        result.survivors = cgroup::procs(dir).map_err(io)?;
+        result.survivors = survivors;
     }
     Ok(result)
 }

@@ -14,6 +14,7 @@ pub(crate) mod spawn;
 pub(crate) mod timeout;
 pub(crate) mod users;
 pub(crate) mod wait;
+pub(crate) mod watchdog;
 
 /// The process facade the portable layer calls.
 pub(crate) mod process {

@@ -314,10 +314,10 @@ pub(crate) fn spawn(plan: &Plan, cgroup: Option<&JobCgroup>) -> Result<Spawned, 
 
 /// Every signal blocked on this thread for the life of the guard, so no handler of ours runs
 /// in a child that shares our memory.
-struct SignalsBlocked(libc::sigset_t);
+pub(crate) struct SignalsBlocked(libc::sigset_t);
 
 impl SignalsBlocked {
-    fn new() -> SignalsBlocked {
+    pub(crate) fn new() -> SignalsBlocked {
         // SAFETY: sigset manipulation on locals; pthread_sigmask on the calling thread.
         unsafe {
             let mut all: libc::sigset_t = std::mem::zeroed();

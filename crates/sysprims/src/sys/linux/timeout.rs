@@ -75,6 +75,8 @@ struct Run<'a> {
     exited: bool,
     /// The command has been reaped: its PID and group may be someone else's now.
     reaped: bool,
+    /// Ends the job if this process dies before the run is over.
+    watchdog: jobs::JobWatchdog,
 }
 
 impl Run<'_> {
@@ -289,6 +291,8 @@ impl Drop for KillOnError<'_, '_> {
             if let Some(dir) = &self.run.cgroup {
                 jobs::remove_if_empty(dir);
             }
+            // Whatever could not be ended yet: the cgroup goes once it is empty.
+            self.run.watchdog.retire(true);
         }
     }
 }
@@ -305,7 +309,8 @@ pub(crate) fn run(
     let own_group = !config.foreground;
     // No sweep of stale job cgroups on this path, which `timeout 10 true` makes hot: it runs
     // at the end instead, when this run leaves a cgroup behind.
-    let started = jobs::start(spawn, own_group, false)?;
+    // The watchdog does for the whole job what PR_SET_PDEATHSIG does for the command.
+    let started = jobs::start(spawn, own_group, false, spawn.kill_on_parent_death)?;
     let pid = started.handle.pid();
     let mut run = Run {
         handle: started.handle,
@@ -317,6 +322,7 @@ pub(crate) fn run(
         warnings: started.warnings,
         exited: false,
         reaped: false,
+        watchdog: started.watchdog,
     };
     if run.cgroup.is_none() {
         run.warnings.push(
@@ -466,6 +472,9 @@ fn drive(
         Vec::new()
     };
     run.finish();
+    // With leftovers running (the command exited, no cleanup asked for), the watchdog stays
+    // to remove the cgroup once they have exited: nobody else may be there to do it.
+    run.watchdog.retire(!left.is_empty());
     if let Some(dir) = &run.cgroup {
         if left.is_empty() {
             if let Err(e) = cgroup::remove_tree(dir) {
