@@ -267,6 +267,11 @@ type TerminateTreeConfig struct {
 	RequireStartTimeMS *uint64 `json:"require_start_time_ms,omitempty"`
 	// RequireExePath: act only if the process at the PID runs this executable.
 	RequireExePath *string `json:"require_exe_path,omitempty"`
+	// RequireIdentity: act only if the process at the PID is the one this identity names
+	// (as ProcessInfo.Identity or SpawnInGroupResult.Identity gives it), checked through a
+	// pidfd; with a pidfs inode even same-tick PID reuse is told apart. Otherwise ErrNotFound
+	// and nothing is signalled. Its PID must be the PID terminated.
+	RequireIdentity *ProcessIdentity `json:"require_identity,omitempty"`
 	// AllowProtected allows PID 1 and the caller itself as the root.
 	AllowProtected bool `json:"allow_protected,omitempty"`
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::{KillDescendantsOptions, TerminateTreeConfig, TerminateTreeResult, empty_result};
 use crate::error::{ErrorCode, Result, SysprimsError};
 use crate::pid::{IntoPid, Pid};
-use crate::process::{ProcessFilter, ProcessIdentity, SnapshotOptions};
+use crate::process::{ProcessFilter, SnapshotOptions};
 use crate::signal::{
     KillReport, ProcessHandle, Signal, SignalOptions, TargetResult, signal_if_with,
 };
@@ -626,7 +626,8 @@ pub fn kill_descendants(
         let mut entry = if options.dry_run {
             TargetResult::would_signal(p.pid)
         } else {
-            let identity = ProcessIdentity::from_parts(p.pid, p.start_time_unix_ms, p.exe_path);
+            // Start ticks and boot ID as well as start ms and executable: immune to clock steps.
+            let identity = p.identity();
             TargetResult::from_guarded(p.pid, signal_if_with(&identity, signal, signal_options))
         };
         entry.name = Some(p.name);
