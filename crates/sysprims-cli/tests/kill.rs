@@ -147,7 +147,7 @@ fn signals_reach_their_targets() {
 
 #[test]
 fn identity_guards_refuse_another_process() {
-    // `cat`, not `sleep`: filters_preview_unless_told_yes signals our `sleep` children.
+    // `cat`, not `sleep`: a child no name filter of a parallel test selects.
     let mut kid = Kid::spawn(&["cat"]);
     let pid = kid.pid().to_string();
     let doc = json(&["pstat", "--pid", &pid, "--json"]);
