@@ -16,6 +16,11 @@
 //!   a process group ended by `killpg(pgid, SIGTERM)` and reaping the group until it is empty.
 //!   Every process is up before the clock starts. Target: `terminate_tree` <= 50 ms.
 //!
+//! - **env**: `spawn_in_group` of `true` with an environment of 10,000 and of 100,000 entries
+//!   (`env_clear`, process-group mode); the ratio of the medians. Merging the entries is
+//!   linear, so the ratio is about 10 (the kernel copies ten times as much); a merge that
+//!   searched the list per entry was quadratic (about 100). Target: ratio <= 20.
+//!
 //! The bench makes itself a child subreaper, so every process it starts, grandchildren
 //! included, ends up its child and is reaped by it. A guard kills each job (its cgroup, its
 //! process group) and reaps it on every path out, errors and panics included.
@@ -39,20 +44,23 @@ const TARGET_WAIT_LAG: Duration = Duration::from_millis(1);
 const TARGET_TERMINATE: Duration = Duration::from_millis(50);
 const POLL_INTERVAL: Duration = Duration::from_millis(25);
 const TREE_SIZE: usize = 200;
+const TARGET_ENV_RATIO: f64 = 20.0;
 
 const USAGE: &str = "\
-usage: sysprims-bench jobs [--spawns N] [--waits N] [--trees N] [--no-big]
+usage: sysprims-bench jobs [--spawns N] [--waits N] [--trees N] [--no-big] [--env-only]
 
   --spawns  spawns of each way, at each parent size (default 201)
   --waits   waits of each way (default 41)
   --trees   200-process trees ended by each way (default 11)
-  --no-big  skip the 1 GiB parent";
+  --no-big  skip the 1 GiB parent
+  --env-only  only the env section (10,000 and 100,000 entries)";
 
 struct Config {
     spawns: usize,
     waits: usize,
     trees: usize,
     big: bool,
+    env_only: bool,
 }
 
 pub fn main(mut args: impl Iterator<Item = OsString>) -> Result<(), String> {
@@ -61,6 +69,7 @@ pub fn main(mut args: impl Iterator<Item = OsString>) -> Result<(), String> {
         waits: 41,
         trees: 11,
         big: true,
+        env_only: false,
     };
     while let Some(arg) = args.next() {
         let arg = arg.to_string_lossy().into_owned();
@@ -70,6 +79,7 @@ pub fn main(mut args: impl Iterator<Item = OsString>) -> Result<(), String> {
             "--waits" => config.waits = number()?,
             "--trees" => config.trees = number()?,
             "--no-big" => config.big = false,
+            "--env-only" => config.env_only = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -99,11 +109,60 @@ pub fn main(mut args: impl Iterator<Item = OsString>) -> Result<(), String> {
     );
     println!();
 
-    spawn_section(&config, &true_path, cgroup.as_deref().ok())?;
-    wait_section(&config, &cat_path)?;
-    terminate_section(&config, cgroup.is_ok())?;
+    if !config.env_only {
+        spawn_section(&config, &true_path, cgroup.as_deref().ok())?;
+        wait_section(&config, &cat_path)?;
+        terminate_section(&config, cgroup.is_ok())?;
+    }
+    env_section(&true_path)?;
     let left = reap_all();
     println!("cleanup: every process started was ended and reaped ({left} reaped at the end)");
+    Ok(())
+}
+
+// -------------------------------------------------------------------------------------------
+// env
+
+fn env_section(true_path: &Path) -> Result<(), String> {
+    const RUNS: usize = 7;
+    println!(
+        "env: time to return from the spawn of {} with N environment entries, {RUNS} runs; \
+         medians",
+        true_path.display()
+    );
+    let mut medians = Vec::new();
+    for n in [10_000usize, 100_000] {
+        let config = SpawnInGroupConfig {
+            argv: vec![true_path.display().to_string()],
+            env: (0..n)
+                .map(|i| (format!("K{i:x}"), "v".to_string()))
+                .collect(),
+            env_clear: true,
+            containment: Containment::ProcessGroup,
+            stdin: StdioConfig::Null,
+            stdout: StdioConfig::Null,
+            stderr: StdioConfig::Null,
+            ..Default::default()
+        };
+        let mut times = Vec::new();
+        for _ in 0..RUNS {
+            let start = Instant::now();
+            let job = sysprims::spawn_in_group(&config).map_err(|e| e.to_string())?;
+            times.push(start.elapsed());
+            let guard = JobGuard::new(job.pid, job.cgroup.clone());
+            sysprims::wait_pid(job.pid, None).map_err(|e| e.to_string())?;
+            guard.reaped();
+        }
+        let m = median(&mut times);
+        println!("  {n:>7} entries: {:>9}", ms(m));
+        medians.push(m);
+    }
+    let ratio = secs(medians[1]) / secs(medians[0]);
+    println!(
+        "  100,000 / 10,000: {ratio:.1}x (linear ~10x, quadratic ~100x)  target <= {TARGET_ENV_RATIO}x  {}",
+        verdict(ratio <= TARGET_ENV_RATIO)
+    );
+    println!();
     Ok(())
 }
 

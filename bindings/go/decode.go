@@ -37,6 +37,9 @@ func decodeProcessInfo(data []byte, p *ProcessInfo) error {
 type infoBox struct {
 	info  ProcessInfo
 	start uint64
+	ticks uint64
+	inode uint64
+	boot  string
 	user  string
 	exe   string
 }
@@ -128,6 +131,21 @@ func leanProcessInfoBox(data []byte, box *infoBox) error {
 			if !s.null() {
 				box.start, err = s.u64()
 				p.StartTimeUnixMS = &box.start
+			}
+		case "start_time_boot_ticks":
+			if !s.null() {
+				box.ticks, err = s.u64()
+				p.StartTimeBootTicks = &box.ticks
+			}
+		case "pidfs_inode":
+			if !s.null() {
+				box.inode, err = s.u64()
+				p.PidfsInode = &box.inode
+			}
+		case "boot_id":
+			if !s.null() {
+				box.boot, err = s.str()
+				p.BootID = &box.boot
 			}
 		case "cmdline":
 			p.Cmdline, err = s.strings()

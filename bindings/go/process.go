@@ -48,6 +48,16 @@ type ProcessInfo struct {
 	// when verifying it), and both snippets must compile unmodified. New code should use
 	// StartTimeUnixMS. When both are set and differ on encoding, StartTimeUnixMS wins.
 	StartTimeUnixMs *uint64 `json:"-"`
+	// StartTimeBootTicks is the start in clock ticks after boot: immune to wall-clock
+	// steps, comparable within one boot (BootID).
+	StartTimeBootTicks *uint64 `json:"start_time_boot_ticks"`
+	// BootID is the kernel's boot ID, which scopes StartTimeBootTicks and PidfsInode.
+	BootID *string `json:"boot_id"`
+	// PidfsInode is the inode of the process's pidfd on pidfs (Linux 6.9+), never given to
+	// another process within one boot: it alone tells apart two processes of the same
+	// program that had the same PID within the same 10 ms clock tick. ProcessGet fills it;
+	// it is nil in listings (ProcessList, Descendants) and on older kernels.
+	PidfsInode *uint64 `json:"pidfs_inode"`
 	// ExePath is the absolute path of the executable; nil when it cannot be read.
 	ExePath *string `json:"exe_path"`
 	// ExeDeleted is true when the executable has been deleted or replaced since the
@@ -61,6 +71,26 @@ type ProcessInfo struct {
 	CmdlineBase64 []string `json:"cmdline_base64,omitempty"`
 	// Env is the environment, only when asked for (ProcessOptions.IncludeEnv) and permitted.
 	Env map[string]string `json:"env,omitempty"`
+}
+
+// Identity is the identity to store for this process and to hand to the guards later
+// (SignalIf, VerifyIdentity, TerminateTreeConfig.RequireIdentity): every field ProcessInfo
+// has of it, the pidfs inode included. A guard built from what ProcessGet returned is as
+// strong as SpawnInGroupResult.Identity. (A guard of StartTimeUnixMS and ExePath alone cannot
+// tell apart a newcomer of the same program that took the PID within the same clock tick.)
+func (p *ProcessInfo) Identity() ProcessIdentity {
+	start := p.StartTimeUnixMS
+	if start == nil {
+		start = p.StartTimeUnixMs
+	}
+	return ProcessIdentity{
+		PID:                p.PID,
+		StartTimeUnixMS:    start,
+		StartTimeBootTicks: p.StartTimeBootTicks,
+		BootID:             p.BootID,
+		ExePath:            p.ExePath,
+		PidfsInode:         p.PidfsInode,
+	}
 }
 
 // processInfoJSON has ProcessInfo's fields and none of its methods, for the default codec.
@@ -164,7 +194,8 @@ type SnapshotOptions struct {
 	// Limit keeps only the first N after sorting; nil keeps all.
 	Limit *uint64 `json:"limit,omitempty"`
 	// CPUSampleMS measures CPU over this many milliseconds (the call blocks for it) instead
-	// of using lifetime averages.
+	// of using lifetime averages: 1 to 3,600,000 (one hour); a larger value is an
+	// InvalidArgument error, not an endless wait.
 	CPUSampleMS *uint64 `json:"cpu_sample_ms,omitempty"`
 	// Process says what to read besides the usual fields.
 	Process ProcessOptions `json:"process"`

@@ -2,6 +2,7 @@ package sysprims
 
 import (
 	"encoding/json"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -357,4 +358,19 @@ func dropNulls(v any) any {
 		return out
 	}
 	return v
+}
+
+// A CPU sampling interval above one hour (math.MaxUint64 blocked forever) is refused.
+func TestCPUSampleAboveAnHourIsInvalid(t *testing.T) {
+	for _, ms := range []uint64{^uint64(0), 3_600_001} {
+		ms := ms
+		_, err := ProcessList(&SnapshotOptions{CPUSampleMS: &ms})
+		if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), strconv.FormatUint(ms, 10)+" ms") {
+			t.Errorf("ProcessList with CPUSampleMS %d: %v", ms, err)
+		}
+		_, err = KillDescendants(uint32(os.Getpid()), 0, &KillDescendantsOptions{CPUSampleMS: &ms, DryRun: true})
+		if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), strconv.FormatUint(ms, 10)+" ms") {
+			t.Errorf("KillDescendants with CPUSampleMS %d: %v", ms, err)
+		}
+	}
 }

@@ -131,8 +131,15 @@ func TestSpawnInGroupErrors(t *testing.T) {
 	wantCode(t, err, CodeInvalidArgument)
 	_, err = SpawnInGroup(SpawnInGroupConfig{Argv: []string{"true"}, Env: map[string]string{"A=B": "x"}})
 	wantCode(t, err, CodeInvalidArgument)
-	_, err = SpawnInGroup(SpawnInGroupConfig{Argv: []string{"true"}, Containment: ContainmentCgroup, CgroupParent: t.TempDir()})
-	wantCode(t, err, CodeNotSupported)
+	// A cgroup parent outside the cgroup2 hierarchy is bad input, named, in any containment mode.
+	outside := t.TempDir()
+	for _, mode := range []Containment{ContainmentCgroup, ContainmentAuto} {
+		_, err = SpawnInGroup(SpawnInGroupConfig{Argv: []string{"true"}, Containment: mode, CgroupParent: outside})
+		wantCode(t, err, CodeInvalidArgument)
+		if err != nil && !strings.Contains(err.Error(), outside) {
+			t.Errorf("the error should name the cgroup parent %q: %v", outside, err)
+		}
+	}
 	// The library refuses an empty argv by itself too (a C caller has no Go check in front).
 	_, err = rawSpawn(`{"argv": []}`)
 	wantCode(t, err, CodeInvalidArgument)

@@ -267,6 +267,11 @@ type TerminateTreeConfig struct {
 	RequireStartTimeMS *uint64 `json:"require_start_time_ms,omitempty"`
 	// RequireExePath: act only if the process at the PID runs this executable.
 	RequireExePath *string `json:"require_exe_path,omitempty"`
+	// RequireIdentity: act only if the process at the PID is the one this identity names
+	// (as ProcessInfo.Identity or SpawnInGroupResult.Identity gives it), checked through a
+	// pidfd; with a pidfs inode even same-tick PID reuse is told apart. Otherwise ErrNotFound
+	// and nothing is signalled. Its PID must be the PID terminated.
+	RequireIdentity *ProcessIdentity `json:"require_identity,omitempty"`
 	// AllowProtected allows PID 1 and the caller itself as the root.
 	AllowProtected bool `json:"allow_protected,omitempty"`
 }
@@ -303,7 +308,8 @@ type TerminateTreeResult struct {
 type KillDescendantsOptions struct {
 	// Filter selects descendants (as ProcessList does).
 	Filter ProcessFilter `json:"filter"`
-	// CPUSampleMS measures CPU over this interval for Filter.CPUAbove.
+	// CPUSampleMS measures CPU over this interval for Filter.CPUAbove: 1 to 3,600,000 ms
+	// (one hour); a larger value is an InvalidArgument error, not an endless wait.
 	CPUSampleMS *uint64 `json:"cpu_sample_ms,omitempty"`
 	// DryRun reports what would be signalled and sends nothing.
 	DryRun bool `json:"dry_run,omitempty"`

@@ -42,11 +42,11 @@ pub struct FilterArgs {
     pub memory_above: Option<u64>,
 
     /// Running for at least DURATION (e.g. 90s, 10m, 2h, 1d).
-    #[arg(long, value_name = "DURATION", value_parser = args::duration, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DURATION", value_parser = args::duration, allow_hyphen_values = true)]
     pub running_for: Option<Duration>,
 
     /// Measure CPU over DURATION (e.g. 500ms, 2s) instead of lifetime averages.
-    #[arg(long, value_name = "DURATION", value_parser = parse_sample, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_sample, allow_hyphen_values = true)]
     pub sample: Option<Duration>,
 }
 

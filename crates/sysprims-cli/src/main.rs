@@ -109,7 +109,28 @@ impl From<io::Error> for Failure {
 
 /// Print a diagnostic to stderr. A closed stderr is ignored: there is nowhere left to say it.
 pub fn warn(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr().lock(), "sysprims: {message}");
+    let text = message.to_string();
+    let _ = writeln!(
+        io::stderr().lock(),
+        "sysprims: {}",
+        without_doubled_prefix(&text)
+    );
+}
+
+/// `kill: kill: process 9 not found` (the command's prefix, then a library message that
+/// starts with the same operation) said once: `kill: process 9 not found`.
+fn without_doubled_prefix(text: &str) -> &str {
+    let text = text.strip_prefix("sysprims: ").unwrap_or(text);
+    match text.split_once(": ") {
+        Some((head, rest))
+            if !head.is_empty()
+                && !head.contains(' ')
+                && rest.strip_prefix(head).is_some_and(|r| r.starts_with(": ")) =>
+        {
+            rest
+        }
+        _ => text,
+    }
 }
 
 /// Whether stderr is a terminal, for progress indicators.
@@ -129,11 +150,25 @@ extern "C" fn main(
     _argc: std::ffi::c_int,
     _argv: *const *const std::ffi::c_char,
 ) -> std::ffi::c_int {
+    #[cfg(unix)]
+    open_standard_fds();
     let code = std::panic::catch_unwind(|| {
         // `timeout` parses its own arguments, as GNU's getopt would, and is on the fast
         // path: no clap, no output buffer. Its SIGPIPE stays as inherited, as GNU's does.
         let mut raw = std::env::args_os();
-        if raw.nth(1).is_some_and(|a| a == "timeout") {
+        // Under the name `timeout` (a link), this is `sysprims timeout`.
+        #[cfg(unix)]
+        if raw
+            .next()
+            .is_some_and(|a| std::path::Path::new(&a).file_name() == Some("timeout".as_ref()))
+        {
+            timeout::invoked_as_timeout();
+            let args: Vec<_> = raw.collect();
+            return timeout::main(&args).clamp(0, 255);
+        }
+        #[cfg(not(unix))]
+        raw.next();
+        if raw.next().is_some_and(|a| a == "timeout") {
             let args: Vec<_> = raw.collect();
             return timeout::main(&args).clamp(0, 255);
         }
@@ -148,6 +183,34 @@ extern "C" fn main(
     .unwrap_or(101);
     let _ = io::stdout().flush();
     code
+}
+
+/// Make sure fds 0, 1 and 2 are open, before anything else is opened: a closed one gets
+/// `/dev/null`. Otherwise the first file opened (`timeout --json FILE` with `2>&-`) would
+/// become the standard stream, and diagnostics would be written into it.
+#[cfg(unix)]
+#[cfg_attr(test, allow(dead_code))]
+fn open_standard_fds() {
+    use std::os::fd::{BorrowedFd, IntoRawFd};
+    for fd in 0..3 {
+        // SAFETY: fd 0..2 is only queried; a closed one is not used through this handle.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        if rustix::io::fcntl_getfd(borrowed) == Err(rustix::io::Errno::BADF) {
+            // The lowest free fd: this one, since the lower ones are open by now.
+            match rustix::fs::open(
+                "/dev/null",
+                rustix::fs::OFlags::RDWR,
+                rustix::fs::Mode::empty(),
+            ) {
+                Ok(null) => {
+                    let _ = null.into_raw_fd();
+                }
+                // Nothing can be said: there may be no stderr. Exit as GNU tools do on a
+                // failure before the work.
+                Err(_) => std::process::exit(125),
+            }
+        }
+    }
 }
 
 #[cfg_attr(test, allow(dead_code))]

@@ -177,7 +177,8 @@ pub fn run(a: SpawnArgs, out: &mut impl Write) -> Result<(), Failure> {
             })
         })?;
     }
-    let result = sysprims::spawn_in_group(&config)?;
+    // Nobody will be here when the job ends: a watchdog removes its cgroup then.
+    let result = sysprims::Job::spawn(&config)?.detach_with_cleanup();
     if a.json {
         output::json(out, &result)?;
     } else {

@@ -99,6 +99,7 @@ impl TerminateTreeArgs {
             kill_timeout_ms: millis(self.kill_after),
             require_start_time_ms: self.require_start_time_ms,
             require_exe_path: self.require_exe_path.clone(),
+            require_identity: None,
             allow_protected: self.force,
         }
     }

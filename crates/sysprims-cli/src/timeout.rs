@@ -63,6 +63,8 @@ Where this differs from GNU timeout:
   - With --foreground, COMMAND's children are timed out too.
   - Signals timeout receives (TERM, INT, HUP, QUIT, USR1, USR2 and the -s signal)
     go to the whole job; ALRM makes the timeout happen now, as in GNU.
+  - Nested timeouts: an outer timeout's signal reaches the inner COMMAND too (it is
+    in the outer job), not only the inner timeout, which GNU relies on to relay it.
   - If timeout itself is killed, COMMAND is killed with it (PR_SET_PDEATHSIG).
   - --cleanup and --json are additions.
 
@@ -471,9 +473,28 @@ const FORWARDED: [i32; 7] = [
     signal_hook::consts::SIGUSR2,
 ];
 
+/// How this program was invoked: `sysprims timeout`, or `timeout` when the binary runs under
+/// that name (a link named `timeout`, as the GNU conformance script installs it).
+static INVOKED_AS: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Run as `timeout` (a link to `sysprims` named `timeout`): usage messages name `timeout`.
+#[cfg_attr(test, allow(dead_code))]
+pub fn invoked_as_timeout() {
+    let _ = INVOKED_AS.set("timeout");
+}
+
+fn invoked_as() -> &'static str {
+    INVOKED_AS.get().copied().unwrap_or("sysprims timeout")
+}
+
 /// Run `sysprims timeout` with `args` (those after `timeout`); returns the exit status, or
 /// does not return when the status is a signal.
 pub fn main(args: &[OsString]) -> i32 {
+    // An ignored SIGCHLD (`trap '' CHLD; exec timeout ...`) is inherited across exec, and
+    // makes the kernel reap the command by itself: its status would be lost (waitid fails
+    // with ECHILD). Back to the default, as GNU timeout does.
+    // SAFETY: signal(2) with a constant disposition, before any thread is started.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
     let options = match parse(args) {
         Ok(o) => o,
         Err(Stop::Help) => {
@@ -494,7 +515,8 @@ pub fn main(args: &[OsString]) -> i32 {
             }
             let _ = writeln!(
                 std::io::stderr(),
-                "Try 'sysprims timeout --help' for more information."
+                "Try '{} --help' for more information.",
+                invoked_as()
             );
             return EXIT_CANCELED;
         }

@@ -53,7 +53,10 @@ pub fn run(a: WaitArgs, out: &mut impl Write) -> Result<(), Failure> {
     if a.json {
         output::json(out, &result)?;
     } else {
-        writeln!(out, "{}", describe(&result, a.timeout))?;
+        // A wait that timed out is said once, on stderr (below), not also on stdout.
+        if result.exited {
+            writeln!(out, "{}", describe(&result, a.timeout))?;
+        }
         for w in &result.warnings {
             writeln!(out, "warning: {}", output::printable(w))?;
         }
@@ -61,11 +64,7 @@ pub fn run(a: WaitArgs, out: &mut impl Write) -> Result<(), Failure> {
     if result.exited {
         Ok(())
     } else {
-        crate::warn(format_args!(
-            "wait: PID {} is still running{}",
-            result.pid,
-            after(a.timeout)
-        ));
+        crate::warn(format_args!("wait: {}", describe(&result, a.timeout)));
         Err(Failure::Partial)
     }
 }

@@ -295,3 +295,33 @@ fn fields_hidden_by_permission_are_null_not_errors() {
     assert_eq!(p["user"], "root");
     validate("process-snapshot.v1.schema.json", &doc);
 }
+
+/// Messages are said once, with one prefix, and a negative duration is an invalid value
+/// naming it (issue 13, item 20).
+#[test]
+fn errors_have_one_prefix_and_name_the_bad_value() {
+    // A PID no process has: far above any pid_max.
+    let out = sysprims(&["kill", "-s", "TERM", "2147483000"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "sysprims: kill: process 2147483000 not found\n",
+        "doubled prefix?"
+    );
+    for args in [
+        &["pstat", "--sample", "-1s"][..],
+        &["pstat", "--running-for", "-5s"],
+        &["kill-descendants", "1", "--sample", "-5s"],
+        &["terminate-tree", "2147483000", "--grace", "-5s"],
+        &["terminate-tree", "2147483000", "--kill-after", "-5s"],
+        &["wait", "2147483000", "--timeout", "-5s"],
+    ] {
+        let out = sysprims(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("invalid value '-") && err.contains("negative"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -11,7 +11,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -454,7 +454,14 @@ fn wait_times_out_with_exit_1() {
 
     let out = run(&["wait", &pid, "--timeout", "0"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("still running"), "{}", stdout(&out));
+    // Said once, on stderr (it was on stdout and stderr).
+    assert_eq!(stdout(&out), "", "stdout");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("sysprims: wait: PID ") && err.contains("still running"),
+        "{err}"
+    );
     assert_eq!(kid.0.try_wait().unwrap(), None, "waiting signals nothing");
 
     // Once it ends, the same wait succeeds.
@@ -718,4 +725,80 @@ fn a_closed_stdout_ends_quietly() {
     fifo.expect(1);
     kid.0.wait().unwrap();
     // (The spawned job is ended by the marker's cleanup.)
+}
+
+/// Processes whose command line is `sysprims-watchdog` and that hold `dir` open.
+fn cleanup_watchdogs(dir: &Path) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if !cmdline.starts_with(b"sysprims-watchdog\0") {
+            continue;
+        }
+        if std::fs::read_dir(entry.path().join("fd")).is_ok_and(|fds| {
+            fds.flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == dir))
+        }) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// The job of `sysprims spawn` (which has exited) loses its cgroup when it ends, even when its
+/// first process moved itself out of it first (so that `sysprims wait PID` cannot find it),
+/// with no later spawn to sweep it: the watchdog `spawn` leaves removes it, then exits.
+#[test]
+fn a_spawned_jobs_cgroup_goes_when_it_ends_even_if_its_leader_moved_out() {
+    if !require("root and a writable cgroup v2", cgroup_writable()) {
+        return;
+    }
+    let mut m = Marked::new("moved-out");
+    let fifo = Fifo::new(m.path("ready"));
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let own = own.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mount = mountinfo
+        .lines()
+        .find_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            (right.split_whitespace().next() == Some("cgroup2"))
+                .then(|| left.split_whitespace().nth(4).map(str::to_string))?
+        })
+        .unwrap();
+    let own_dir = Path::new(&mount).join(own.trim_start_matches('/'));
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && echo $$ > {}; exec -a \"$0\" sleep 1000",
+        own_dir.display(),
+        fifo.path()
+    );
+    let doc = json(&["spawn", "--json", "--", "bash", "-c", &script, &m.marker]);
+    let pid = m.spawned(&doc);
+    let dir = PathBuf::from(doc["cgroup"].as_str().expect("a cgroup"));
+    let watchdogs = cleanup_watchdogs(&dir);
+    let reported: u32 = fifo
+        .lines
+        .recv_timeout(PATIENCE)
+        .expect("the leader moved out")
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(reported, pid);
+    // The watchdog was there before `spawn` returned; once it has exited, it has removed the
+    // cgroup (it leaves only after that).
+    assert!(watchdogs.len() <= 1, "{watchdogs:?}");
+    for w in watchdogs {
+        assert!(wait_gone(w, PATIENCE), "the watchdog outlived its work");
+    }
+    assert!(cleanup_watchdogs(&dir).is_empty());
+    assert!(!dir.exists(), "{dir:?} is still there");
 }

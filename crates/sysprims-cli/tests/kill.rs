@@ -147,7 +147,8 @@ fn signals_reach_their_targets() {
 
 #[test]
 fn identity_guards_refuse_another_process() {
-    let mut kid = Kid::spawn(&["sleep", "1000"]);
+    // `cat`, not `sleep`: a child no name filter of a parallel test selects.
+    let mut kid = Kid::spawn(&["cat"]);
     let pid = kid.pid().to_string();
     let doc = json(&["pstat", "--pid", &pid, "--json"]);
     let start = doc["processes"][0]["start_time_unix_ms"].as_u64().unwrap();

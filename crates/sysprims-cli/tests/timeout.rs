@@ -425,6 +425,248 @@ fn the_command_dies_with_timeout() {
     );
 }
 
+/// A pidfd on a process that is not necessarily our child, opened while it is known alive.
+struct Pidfd(std::os::fd::OwnedFd);
+
+impl Pidfd {
+    fn open(pid: u32) -> Pidfd {
+        // SAFETY: pidfd_open has no memory arguments.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+        assert!(
+            fd >= 0,
+            "pidfd_open({pid}): {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: a new fd we own.
+        Pidfd(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as i32) })
+    }
+
+    /// Wait until the process has exited; false after PATIENCE.
+    fn wait_exit(&self) -> bool {
+        let mut pfd = libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&self.0),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, PATIENCE.as_millis() as i32) };
+        r > 0
+    }
+}
+
+/// The cgroup v2 path of `pid` (the `0::` line of /proc/PID/cgroup).
+fn cgroup_path_of(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .unwrap()
+        .to_string()
+}
+
+/// The children of `pid`, every thread's.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            out.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    out
+}
+
+/// `sysprims timeout` killed with SIGKILL takes its whole job with it, not just the command:
+/// a background child, a `setsid` child and the command's foreground child all die (learnt
+/// by PID through a FIFO, waited for through pidfds), with and without `--foreground`; the
+/// job's cgroup is removed, and the watchdog that did it exits.
+#[test]
+fn the_whole_job_dies_with_a_sigkilled_timeout() {
+    if !require("root and a writable cgroup v2", cgroup_writable())
+        || !require("setsid(1)", have("setsid"))
+    {
+        return;
+    }
+    for foreground in [false, true] {
+        let m = Marked::new("sigkill-job");
+        let fifo = Fifo::new(m.path("pids"));
+        // Every process of the job reports its own PID.
+        let script = r#"
+            sh -c 'echo $$ > "$FIFO"; exec sleep 100' "$0" &
+            setsid sh -c 'echo $$ > "$FIFO"; exec sleep 100' "$0" &
+            echo $$ > "$FIFO"
+            sleep 100 & echo $! > "$FIFO"
+            wait
+        "#;
+        let program = ours();
+        let mut args = vec!["30", "sh", "-c", script, &m.marker];
+        if foreground {
+            args.insert(0, "--foreground");
+        }
+        let mut child = Command::new(program[0])
+            .args(&program[1..])
+            .args(&args)
+            .env("FIFO", fifo.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut job = Vec::new();
+        for _ in 0..4 {
+            let pid: u32 = fifo
+                .lines
+                .recv_timeout(PATIENCE)
+                .expect("every job process reports its PID")
+                .trim()
+                .parse()
+                .unwrap();
+            // Opened while the process is alive and blocked in sleep: it is the one that
+            // reported (a reported PID cannot have been reused before it exits).
+            job.push((pid, Pidfd::open(pid)));
+        }
+        let cgroup = cgroup_path_of(job[0].0);
+        assert!(cgroup.contains("sysprims-job-"), "{cgroup}");
+        for (pid, _) in &job {
+            assert_eq!(cgroup_path_of(*pid), cgroup, "{pid} is in the job's cgroup");
+        }
+        let dir = cgroup_dir(&cgroup);
+        assert!(dir.is_dir(), "{dir:?}");
+        // The watchdog: the child of timeout that is not in the job.
+        let watchdogs: Vec<u32> = children_of(child.id())
+            .into_iter()
+            .filter(|&p| cgroup_path_of(p) != cgroup)
+            .collect();
+        assert_eq!(watchdogs.len(), 1, "one watchdog: {watchdogs:?}");
+        let watchdog = Pidfd::open(watchdogs[0]);
+
+        send(child.id(), libc::SIGKILL);
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        for (pid, fd) in &job {
+            assert!(
+                fd.wait_exit(),
+                "foreground {foreground}: job process {pid} outlived its timeout process"
+            );
+        }
+        assert!(watchdog.wait_exit(), "the watchdog outlived its work");
+        assert!(
+            !dir.exists(),
+            "foreground {foreground}: {dir:?} is still there"
+        );
+    }
+}
+
+/// Processes whose command line is `sysprims-watchdog` (not timeout's, which would carry the
+/// test's marker) and that hold `dir` open.
+fn watchdogs_of(dir: &std::path::Path) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if !cmdline.starts_with(b"sysprims-watchdog\0") {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        if fds
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == dir))
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// A command that exits leaving a background child (kept running, as GNU `timeout` keeps
+/// it): once that child ends, its cgroup is removed by then, with no later sysprims call, by
+/// a watchdog that does nothing else and then exits. Before, the cgroup stayed until some
+/// later spawn swept it.
+#[test]
+fn the_cgroup_of_leftovers_goes_when_they_end() {
+    if !require("root and a writable cgroup v2", cgroup_writable())
+        || !require("bash", have("bash"))
+    {
+        return;
+    }
+    let m = Marked::new("leftover-cgroup");
+    let fifo = Fifo::new(m.path("pids"));
+    let script = r#"bash -c 'echo $$ > "$FIFO"; exec -a "$0" sleep 1000' "$0" & wait_for=$!; read _ < /dev/null; exit 0"#;
+    let program = ours();
+    let mut child = Command::new(program[0])
+        .args(&program[1..])
+        .args(["1000", "sh", "-c", script, &m.marker])
+        .env("FIFO", fifo.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid: u32 = fifo
+        .lines
+        .recv_timeout(PATIENCE)
+        .expect("the leftover reports its PID")
+        .trim()
+        .parse()
+        .unwrap();
+    let leftover = Pidfd::open(pid);
+    let cgroup = cgroup_path_of(pid);
+    assert!(cgroup.contains("sysprims-job-"), "{cgroup}");
+    let dir = cgroup_dir(&cgroup);
+    assert_eq!(shown(wait_child(&mut child)), "exit 0");
+    assert!(dir.is_dir(), "the leftover still runs in {dir:?}");
+    let watchdogs = watchdogs_of(&dir);
+    assert_eq!(
+        watchdogs.len(),
+        1,
+        "one watchdog for {dir:?}: {watchdogs:?}"
+    );
+    let watchdog = Pidfd::open(watchdogs[0]);
+    // SAFETY: pidfd_send_signal on a pidfd we own, no siginfo.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            std::os::fd::AsRawFd::as_raw_fd(&leftover.0),
+            libc::SIGKILL,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    assert_eq!(rc, 0);
+    assert!(leftover.wait_exit());
+    assert!(watchdog.wait_exit(), "the watchdog outlived its work");
+    assert!(!dir.exists(), "{dir:?} is still there");
+}
+
+/// The directory of a cgroup v2 path, under the cgroup2 mount found in mountinfo.
+fn cgroup_dir(path: &str) -> std::path::PathBuf {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mount = mountinfo
+        .lines()
+        .find_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            (right.split_whitespace().next() == Some("cgroup2"))
+                .then(|| left.split_whitespace().nth(4).map(str::to_string))?
+        })
+        .unwrap();
+    std::path::Path::new(&mount).join(path.trim_start_matches('/'))
+}
+
 /// `--json FILE` writes the schema'd report.
 #[test]
 fn json_report_validates_and_says_what_happened() {
@@ -511,4 +753,77 @@ fn verbose_messages_have_gnu_form() {
         stderr(&out),
         "timeout: sending signal INT to command 'sleep'\n"
     );
+}
+
+/// With fd 2 closed (`2>&-`), `--json FILE` must not become fd 2: the `-v` diagnostic would
+/// be written into the report. A closed fd is given /dev/null before anything is opened.
+#[test]
+fn a_closed_stderr_does_not_become_the_json_report() {
+    let m = Marked::new("closed-stderr");
+    let report = m.path("report.json");
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            r#"exec 2>&-; exec "$0" timeout -v --json "$1" 0.01 sleep 100"#,
+            env!("CARGO_BIN_EXE_sysprims"),
+            report.to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(124));
+    let text = std::fs::read_to_string(&report).unwrap();
+    let doc: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the report is not JSON ({e}): {text:?}"));
+    assert_eq!(doc["outcome"], "timed_out");
+}
+
+/// With fds 0 and 1 closed, the command gets /dev/null for both, not the report file.
+#[test]
+fn closed_stdin_and_stdout_become_dev_null() {
+    let m = Marked::new("closed-stdin-stdout");
+    let report = m.path("report.json");
+    let seen = m.path("seen");
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            r#"exec 0<&- 1>&-; exec "$0" timeout --json "$1" 60 sh -c 'x=$(readlink /proc/$$/fd/0 /proc/$$/fd/1); echo "$x" > "$0"' "$2""#,
+            env!("CARGO_BIN_EXE_sysprims"),
+            report.to_str().unwrap(),
+            seen.to_str().unwrap(),
+        ])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "/dev/null\n/dev/null\n"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(doc["outcome"], "completed");
+}
+
+/// An ignored SIGCHLD inherited from the shell (`trap '' CHLD; exec timeout ...`, GNU's
+/// tests/misc/timeout.sh) does not lose the command's status. (bash passes the ignored
+/// SIGCHLD on; dash resets it.)
+#[test]
+fn an_inherited_ignored_sigchld_keeps_the_status() {
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            r#"trap '' CHLD; exec "$0" timeout 10 sh -c 'exit 3'"#,
+            env!("CARGO_BIN_EXE_sysprims"),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }

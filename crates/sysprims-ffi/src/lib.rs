@@ -28,6 +28,9 @@
 #![warn(missing_docs)]
 
 mod boundary;
+#[cfg(all(target_os = "linux", any(test, feature = "fuzzing")))]
+#[doc(hidden)]
+pub mod fuzzing;
 
 use std::ffi::{CStr, c_char};
 use std::time::Duration;
@@ -145,9 +148,14 @@ pub extern "C" fn sysprims_last_error_json() -> *mut c_char {
 // ---------------------------------------------------------------------------------------
 
 /// One process: `*out_json` is a ProcessInfo document (pid, ppid, name, start_time_unix_ms,
-/// exe_path, cmdline, ...).
+/// exe_path, cmdline, ...). Its `pid`, `start_time_unix_ms`, `start_time_boot_ticks`,
+/// `boot_id`, `exe_path` and `pidfs_inode` are a ProcessIdentity document's fields, under the
+/// same names: store them as the identity to pass to [`sysprims_signal_guarded`],
+/// [`sysprims_identity_verify`] or TerminateTreeConfig's `require_identity`, and even a PID
+/// reused within the same clock tick is told apart (by `pidfs_inode`, Linux 6.9+).
 ///
-/// Errors: InvalidArgument (PID 0 or above `INT32_MAX`, NULL `out_json`), NotFound,
+/// Errors: InvalidArgument (PID 0 or above `INT32_MAX`, NULL `out_json`, a thread ID that is
+/// not a process's: the message names the process), NotFound,
 /// PermissionDenied.
 ///
 /// # Safety
@@ -235,7 +243,8 @@ pub unsafe extern "C" fn sysprims_identity_verify(
 /// Send `signal` to one process (`kill(2)`; 0 probes for existence). PID 1, the caller and
 /// the caller's own process group are refused for any signal but 0.
 ///
-/// Errors: InvalidArgument (invalid PID or signal, protected target), NotFound,
+/// Errors: InvalidArgument (invalid PID or signal, protected target, a thread ID that is not
+/// a process's: kill(2) would signal its whole process, so nothing is sent), NotFound,
 /// PermissionDenied.
 #[unsafe(no_mangle)]
 pub extern "C" fn sysprims_signal_send(pid: u32, signal: i32) -> i32 {

@@ -277,6 +277,21 @@ fn an_unknown_key_deep_inside_a_config_is_refused_and_nothing_runs() {
 }
 
 #[test]
+fn a_cpu_sampling_interval_of_u64_max_is_refused_not_slept() {
+    let list = CString::new(r#"{"cpu_sample_ms":18446744073709551615}"#).unwrap();
+    let options = CString::new(r#"{"cpu_sample_ms":18446744073709551615,"dry_run":true}"#).unwrap();
+    // SAFETY: live C strings, valid out pointers.
+    unsafe {
+        check_invalid("18446744073709551615 ms", |o| {
+            sysprims_process_list(list.as_ptr(), o)
+        });
+        check_invalid("18446744073709551615 ms", |o| {
+            sysprims_kill_descendants(std::process::id(), 0, options.as_ptr(), o)
+        });
+    }
+}
+
+#[test]
 fn invalid_pids_are_refused_before_any_system_call() {
     for pid in [0u32, 2_147_483_648, u32::MAX] {
         // SAFETY: out pointers are live locals.

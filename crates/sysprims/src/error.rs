@@ -120,7 +120,7 @@ impl fmt::Display for Subject {
 #[non_exhaustive]
 pub enum SysprimsError {
     /// A value passed in cannot be used. `what` names the parameter, `value` is what was given.
-    #[error("invalid {what} {}: {}", cut(&format!("{value:?}")), cut(reason))]
+    #[error("invalid {what} {}: {}", quote(value), cut(reason))]
     InvalidArgument {
         /// The parameter, e.g. `"PID"`, `"duration"`.
         what: &'static str,
@@ -130,7 +130,7 @@ pub enum SysprimsError {
         reason: String,
     },
     /// A child process could not be started.
-    #[error("cannot start {}: {}", cut(&format!("{program:?}")), cut(reason))]
+    #[error("cannot start {}: {}", quote(program), cut(reason))]
     SpawnFailed {
         /// The program that was to be run.
         program: String,
@@ -213,6 +213,26 @@ pub fn cut(text: &str) -> std::borrow::Cow<'_, str> {
         end -= 1;
     }
     std::borrow::Cow::Owned(format!("{}... ({} bytes)", &text[..end], text.len()))
+}
+
+/// `text` quoted (as `{:?}` quotes it), cut as [`cut`] cuts: `"abc"`, or
+/// `"abcd..."... (52428800 bytes)` for a long one.
+///
+/// ```
+/// use sysprims::error::quote;
+///
+/// assert_eq!(quote("a\"b"), r#""a\"b""#);
+/// assert_eq!(quote(&"x".repeat(300)), format!("{:?}... (300 bytes)", "x".repeat(200)));
+/// ```
+pub fn quote(text: &str) -> String {
+    if text.len() <= MESSAGE_VALUE_MAX {
+        return format!("{text:?}");
+    }
+    let mut end = 200;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}... ({} bytes)", &text[..end], text.len())
 }
 
 fn errno_text(errno: i32) -> String {

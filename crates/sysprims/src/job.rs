@@ -175,6 +175,18 @@ impl Job {
         self.result.clone()
     }
 
+    /// Give up ownership, as [`Job::detach`] does, for a caller that will not be there when
+    /// the job ends (a CLI that starts a job and exits): a small watchdog process is left
+    /// behind that removes the job's cgroup once nothing is left in it, however its processes
+    /// left or ended (its first process may even have moved itself to another cgroup), and
+    /// then exits. It kills nothing. Without a cgroup this is [`Job::detach`].
+    pub fn detach_with_cleanup(self) -> SpawnInGroupResult {
+        if let Some(dir) = &self.result.cgroup {
+            sys::JobWatchdog::linger(dir);
+        }
+        self.detach()
+    }
+
     /// Wait for the job's first process to exit (`None`: no limit), and reap it. The job's
     /// cgroup is removed when nothing else of the job is left running; processes the job
     /// left behind are ended with [`Job::terminate`].
@@ -183,6 +195,10 @@ impl Job {
     /// As [`wait_pid`](crate::wait_pid).
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<WaitPidResult> {
         if self.reaped {
+            // The next call on the job checks its cgroup too.
+            if let Some(dir) = &self.result.cgroup {
+                sys::remove_if_empty(dir);
+            }
             return Err(SysprimsError::process_not_found(
                 "wait (already reaped)",
                 self.result.pid,
@@ -194,6 +210,12 @@ impl Job {
             self.reaped = true;
             if let Some(dir) = &self.result.cgroup {
                 sys::remove_if_empty(dir);
+                // Processes the first one left are still running: their cgroup goes when
+                // the last of them exits (a lingering watchdog sees it), not at some later
+                // call. A kill_on_drop job is ended, and its cgroup removed, on drop.
+                if dir.exists() && !self.kill_on_drop {
+                    sys::JobWatchdog::linger(dir);
+                }
             }
         }
         Ok(result)
@@ -218,6 +240,13 @@ impl Job {
     pub fn terminate(&mut self, config: &TerminateTreeConfig) -> Result<TerminateTreeResult> {
         let pid = Pid::new(self.result.pid)?;
         let result = match (&self.result.cgroup, self.reaped) {
+            (Some(dir), true) if !dir.exists() => {
+                // Removed once its last process had exited: the job is over.
+                return Err(SysprimsError::process_not_found(
+                    "terminate (the job has ended and its cgroup is gone)",
+                    pid.get(),
+                ));
+            }
             (Some(dir), _) => crate::tree::terminate_job_cgroup(pid, dir, config, None)?,
             (None, true) => {
                 return Err(SysprimsError::process_not_found(
@@ -258,6 +287,13 @@ impl Job {
 
 impl Drop for Job {
     fn drop(&mut self) {
+        // A job whose first process we reaped: its cgroup goes if nothing is left in it.
+        if !self.kill_on_drop
+            && self.reaped
+            && let Some(dir) = &self.result.cgroup
+        {
+            sys::remove_if_empty(dir);
+        }
         if !self.kill_on_drop || (self.reaped && self.result.cgroup.is_none()) {
             return;
         }

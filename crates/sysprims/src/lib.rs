@@ -45,6 +45,9 @@
 pub mod cancel;
 pub mod error;
 pub mod fds;
+#[cfg(all(target_os = "linux", any(test, feature = "fuzzing")))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod job;
 pub mod json;
 pub mod pid;
@@ -71,10 +74,10 @@ pub use ports::{
     listening_ports, port_owners, ports_of,
 };
 pub use process::{
-    IdentityCheck, PROCESS_SNAPSHOT_SCHEMA_ID, PROCESS_TREE_SCHEMA_ID, ProcessFilter,
-    ProcessIdentity, ProcessInfo, ProcessOptions, ProcessSnapshot, ProcessState, ProcessTree,
-    ReuseReason, SnapshotOptions, SortKey, TreeNode, descendants, get_process, get_process_with,
-    snapshot, verify_identity,
+    CPU_SAMPLE_MS_MAX, IdentityCheck, PROCESS_SNAPSHOT_SCHEMA_ID, PROCESS_TREE_SCHEMA_ID,
+    ProcessFilter, ProcessIdentity, ProcessInfo, ProcessOptions, ProcessSnapshot, ProcessState,
+    ProcessTree, ReuseReason, SnapshotOptions, SortKey, TreeNode, descendants, get_process,
+    get_process_with, snapshot, verify_identity,
 };
 pub use signal::{
     GuardedSignal, KILL_REPORT_SCHEMA_ID, KillReport, ProcessHandle, Signal, SignalOptions,

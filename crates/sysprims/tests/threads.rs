@@ -273,3 +273,36 @@ fn threads_are_refused_without_pidfds() {
     }
     run_ignored_scenario("threads_without_pidfds_scenario", "NO-PIDFD-THREADS ok");
 }
+
+/// Kernel threads are never targets: kthreadd's children (every `kworker/...`) all match
+/// `name_contains: "worker"`, and before the fix `kill_descendants(2, ...)` listed them.
+#[test]
+fn kill_descendants_never_targets_kernel_threads() {
+    let kthreadd = sysprims::get_process(2u32);
+    if !require(
+        "kthreadd as PID 2 (not inside a PID namespace)",
+        kthreadd.as_ref().is_ok_and(|p| p.kernel_thread),
+    ) {
+        return;
+    }
+    let children = sysprims::descendants(2u32, Some(1)).unwrap();
+    assert!(
+        children.descendants().any(|n| n.process.kernel_thread),
+        "kthreadd has kernel-thread children"
+    );
+    for filter in [
+        sysprims::ProcessFilter::default(),
+        sysprims::ProcessFilter {
+            name_contains: Some("worker".into()),
+            ..Default::default()
+        },
+    ] {
+        let options = KillDescendantsOptions {
+            filter,
+            dry_run: true,
+            ..Default::default()
+        };
+        let report = sysprims::kill_descendants(2u32, Signal::TERM, &options).unwrap();
+        assert!(report.targets.is_empty(), "{:?}", report.targets);
+    }
+}

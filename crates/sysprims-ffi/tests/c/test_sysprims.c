@@ -756,6 +756,81 @@ static void test_bad_inputs(uint32_t live) {
 #undef BAD
 }
 
+/* ---- thread IDs and the strong identity ------------------------------------------------ */
+
+static int started_pipe[2]; /* the thread -> main: its ID is set */
+static int stop_pipe[2];    /* main -> the thread: end now (closed) */
+static volatile pid_t thread_tid;
+
+static void *parked_thread(void *arg) {
+    (void)arg;
+    thread_tid = gettid();
+    char c = 1;
+    CHECK(write(started_pipe[1], &c, 1) == 1, "thread: write");
+    /* Parked until the main thread closes stop_pipe's write end. */
+    ssize_t r = read(stop_pipe[0], &c, 1);
+    (void)r;
+    return NULL;
+}
+
+/* A thread ID is not a process: refused, with the process named; before the fix
+ * sysprims_signal_send(<tid>, SIGTERM) ended this program. */
+static void expect_thread_refused(const char *what, int32_t rc, char *out, uint32_t tid) {
+    CHECK(rc == SYSPRIMS_ERR_INVALID_ARGUMENT, "%s: rc %d, not InvalidArgument", what, rc);
+    CHECK(out == NULL, "%s: *out_json is %s", what, out);
+    char want[96];
+    snprintf(want, sizeof want, "%u is a thread of process %d", tid, (int)getpid());
+    char *msg = sysprims_last_error_message();
+    CHECK(msg != NULL && strstr(msg, want) != NULL, "%s: message %s, want \"%s\"", what, msg,
+          want);
+    sysprims_free_string(msg);
+}
+
+/* The call first, then the check: C leaves the order of a call's arguments unspecified. */
+#define EXPECT_THREAD_REFUSED(what, call, tid)                                            \
+    do {                                                                                  \
+        out = POISON;                                                                     \
+        int32_t rc_ = (call);                                                             \
+        expect_thread_refused(what, rc_, out, tid);                                       \
+    } while (0)
+
+static void test_thread_ids_and_identity(void) {
+    CHECK(pipe(started_pipe) == 0 && pipe(stop_pipe) == 0, "pipe: %s", strerror(errno));
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, parked_thread, NULL) == 0, "pthread_create");
+    char c;
+    CHECK(read(started_pipe[0], &c, 1) == 1, "thread never started");
+    uint32_t tid = (uint32_t)thread_tid;
+    CHECK(tid != (uint32_t)getpid(), "the thread has the process's ID");
+
+    char *out = NULL;
+    int32_t rc = sysprims_signal_send(tid, SIGTERM);
+    expect_thread_refused("signal_send", rc, NULL, tid);
+    char pids[32];
+    snprintf(pids, sizeof pids, "[%u]", tid);
+    EXPECT_THREAD_REFUSED("signal_batch", sysprims_signal_batch(pids, SIGTERM, &out), tid);
+    char identity[96];
+    snprintf(identity, sizeof identity, "{\"pid\":%u,\"start_time_unix_ms\":1}", tid);
+    EXPECT_THREAD_REFUSED("signal_guarded", sysprims_signal_guarded(identity, SIGTERM, &out),
+                          tid);
+    EXPECT_THREAD_REFUSED("process_get", sysprims_process_get(tid, &out), tid);
+    EXPECT_THREAD_REFUSED("terminate_tree", sysprims_terminate_tree(tid, NULL, &out), tid);
+    EXPECT_THREAD_REFUSED("wait_pid", sysprims_wait_pid(tid, 1000, &out), tid);
+
+    close(stop_pipe[1]);
+    pthread_join(thread, NULL);
+    close(stop_pipe[0]);
+    close(started_pipe[0]);
+    close(started_pipe[1]);
+
+    /* process_get carries the strong identity, as ProcessIdentity names its fields. */
+    EXPECT_OK("process_get(self)", sysprims_process_get((uint32_t)getpid(), &out));
+    CHECK(has(out, "\"start_time_boot_ticks\":") && has(out, "\"boot_id\":\"") &&
+              has(out, "\"pidfs_inode\":"),
+          "no strong identity in %s", out);
+    sysprims_free_string(out);
+}
+
 int main(void) {
     /* Our own process group: a library that turned PID 0 into kill(0, ...) would reach this
      * program and the sentinel, not the test harness around it. */
@@ -764,6 +839,7 @@ int main(void) {
 
     test_version_and_memory();
     test_process_queries();
+    test_thread_ids_and_identity();
 
     /* Bad inputs, with a live job as the valid target where one is needed. */
     uint32_t live = spawn_job("exec sleep 1000", -1, NULL);

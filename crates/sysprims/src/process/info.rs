@@ -57,6 +57,20 @@ pub struct ProcessInfo {
     /// clock is stepped), so it can be compared with `!=` to detect PID reuse. Absolute
     /// accuracy is within 1 s of the wall clock (see the crate docs).
     pub start_time_unix_ms: Option<u64>,
+    /// Start time in clock ticks after boot (`/proc/<pid>/stat` field 22), as
+    /// [`ProcessIdentity::start_time_boot_ticks`](crate::ProcessIdentity::start_time_boot_ticks):
+    /// immune to wall-clock steps, comparable within one boot (see `boot_id`).
+    pub start_time_boot_ticks: Option<u64>,
+    /// The kernel's boot ID (`/proc/sys/kernel/random/boot_id`), which scopes
+    /// `start_time_boot_ticks` and `pidfs_inode`.
+    pub boot_id: Option<String>,
+    /// The inode of the process's pidfd on pidfs (Linux 6.9+): never given to another process
+    /// within one boot, so it tells apart even two processes of the same program that had the
+    /// same PID within the same clock tick, which nothing else here can. Filled by
+    /// [`get_process`] (read through a pidfd opened first, so it is this process's); `None`
+    /// in listings ([`snapshot`](crate::snapshot), [`descendants`](crate::descendants)),
+    /// where opening a pidfd per process would cost, and on older kernels.
+    pub pidfs_inode: Option<u64>,
     /// Absolute path of the executable; `None` when it cannot be read (permission, kernel
     /// thread, zombie) or is not UTF-8. Never a guess.
     pub exe_path: Option<String>,
@@ -80,6 +94,30 @@ pub struct ProcessInfo {
 }
 
 impl ProcessInfo {
+    /// The identity to store for this process and hand to the guards later
+    /// ([`signal_if`](crate::signal_if), [`verify_identity`](crate::verify_identity),
+    /// [`TerminateTreeConfig::require_identity`](crate::TerminateTreeConfig::require_identity)):
+    /// the PID, both start times, the boot ID, the executable and, from [`get_process`], the
+    /// pidfs inode. The same fields as [`ProcessIdentity::of`](crate::ProcessIdentity::of)
+    /// captures, so a guard built from what [`get_process`] returned is as strong as one
+    /// captured directly.
+    ///
+    /// ```
+    /// let info = sysprims::get_process(std::process::id()).unwrap();
+    /// let stored = info.identity();
+    /// assert!(sysprims::verify_identity(&stored).unwrap().is_same());
+    /// ```
+    pub fn identity(&self) -> crate::ProcessIdentity {
+        crate::ProcessIdentity {
+            pid: self.pid,
+            start_time_unix_ms: self.start_time_unix_ms,
+            start_time_boot_ticks: self.start_time_boot_ticks,
+            boot_id: self.boot_id.clone(),
+            exe_path: self.exe_path.clone(),
+            pidfs_inode: self.pidfs_inode,
+        }
+    }
+
     /// The exact bytes of each command-line argument, whether or not they are UTF-8.
     pub fn cmdline_bytes(&self) -> Vec<Vec<u8>> {
         match &self.cmdline_base64 {

@@ -224,7 +224,9 @@ pub struct SnapshotOptions {
     /// Keep only the first N after sorting (`top`-style).
     pub limit: Option<usize>,
     /// Measure CPU over this many milliseconds instead of using lifetime averages: two
-    /// readings this far apart, as `top` does. The call blocks for the interval.
+    /// readings this far apart, as `top` does. The call blocks for the interval, which must
+    /// be 1 ms to [`CPU_SAMPLE_MS_MAX`] (one hour).
+    #[schemars(range(min = 1, max = 3_600_000))]
     pub cpu_sample_ms: Option<u64>,
     /// What to read besides the usual fields.
     pub process: ProcessOptions,
@@ -248,6 +250,27 @@ pub struct ProcessSnapshot {
     pub processes: Vec<ProcessInfo>,
 }
 
+/// The longest CPU sampling interval accepted, in milliseconds: one hour. A call that samples
+/// blocks for the interval, so a larger value (`u64::MAX`) would block forever.
+pub const CPU_SAMPLE_MS_MAX: u64 = 3_600_000;
+
+/// A CPU sampling interval is 1 ms to [`CPU_SAMPLE_MS_MAX`], or `None`.
+pub(crate) fn check_cpu_sample_ms(ms: Option<u64>) -> Result<()> {
+    match ms {
+        Some(0) => Err(SysprimsError::invalid(
+            "CPU sampling interval",
+            "0",
+            "must be at least 1 ms",
+        )),
+        Some(ms) if ms > CPU_SAMPLE_MS_MAX => Err(SysprimsError::invalid(
+            "CPU sampling interval",
+            format!("{ms} ms"),
+            format!("must be at most {CPU_SAMPLE_MS_MAX} ms (one hour): the call blocks for it"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// List processes.
 ///
 /// Processes that exit while the listing is read are left out, not errors. On Linux a large
@@ -267,13 +290,7 @@ pub struct ProcessSnapshot {
 /// sampling interval; [`System`](crate::ErrorCode::System) if `/proc` cannot be listed.
 pub fn snapshot(options: &SnapshotOptions) -> Result<ProcessSnapshot> {
     let filter = options.filter.compile()?;
-    if options.cpu_sample_ms == Some(0) {
-        return Err(SysprimsError::invalid(
-            "CPU sampling interval",
-            "0",
-            "must be at least 1 ms",
-        ));
-    }
+    check_cpu_sample_ms(options.cpu_sample_ms)?;
     let listed;
     let pids: &[u32] = match filter.pids() {
         Some(pids) => pids,

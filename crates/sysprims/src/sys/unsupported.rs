@@ -283,9 +283,15 @@ pub(crate) mod jobs {
             false
         }
 
-        pub(crate) fn retire(&mut self, _linger: bool) {}
+        #[allow(dead_code)]
+        pub(crate) fn retire(&mut self, _linger: Option<&Path>) {}
+
+        pub(crate) fn linger(_dir: &Path) {}
 
         pub(crate) fn end(&mut self) {}
+
+        #[allow(dead_code)]
+        pub(crate) fn dismiss(&mut self) {}
     }
 
     pub(crate) fn start(

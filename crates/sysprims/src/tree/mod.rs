@@ -69,6 +69,14 @@ pub struct TerminateTreeConfig {
     pub require_start_time_ms: Option<u64>,
     /// Act only if the process at the PID runs this executable.
     pub require_exe_path: Option<String>,
+    /// Act only if the process at the PID is the one this identity names: checked as
+    /// [`signal_if`](crate::signal_if) checks, through a pidfd opened on the root before
+    /// anything is sent. Give what [`ProcessIdentity::of`] or
+    /// [`ProcessInfo::identity`](crate::ProcessInfo::identity) returned when the process was
+    /// recorded: with its pidfs inode, a PID reused even within the same clock tick is told
+    /// apart, which `require_start_time_ms` and `require_exe_path` cannot do. Its `pid` must be
+    /// the PID terminated.
+    pub require_identity: Option<ProcessIdentity>,
     /// Allow PID 1 and the caller itself as the root.
     pub allow_protected: bool,
 }
@@ -82,6 +90,7 @@ impl Default for TerminateTreeConfig {
             kill_timeout_ms: DEFAULT_KILL_TIMEOUT_MS,
             require_start_time_ms: None,
             require_exe_path: None,
+            require_identity: None,
             allow_protected: false,
         }
     }
@@ -123,7 +132,9 @@ pub struct KillDescendantsOptions {
     /// Only descendants that match (as in `pstat`).
     pub filter: ProcessFilter,
     /// Measure CPU over this many milliseconds for `filter.cpu_above` (the call blocks for
-    /// it); `None` uses lifetime averages.
+    /// it; 1 ms to [`CPU_SAMPLE_MS_MAX`](crate::process::CPU_SAMPLE_MS_MAX), one hour);
+    /// `None` uses lifetime averages.
+    #[schemars(range(min = 1, max = 3_600_000))]
     pub cpu_sample_ms: Option<u64>,
     /// Preview: report what would be signalled, send nothing.
     pub dry_run: bool,
@@ -143,7 +154,7 @@ pub struct KillDescendantsOptions {
 ///   `allow_protected`. With it, such a root is walked but never signalled, and it is among
 ///   the `survivors` (`exited: false`).
 /// - [`NotFound`](crate::ErrorCode::NotFound): no process has the PID, or the one that has
-///   it does not match `require_start_time_ms`/`require_exe_path` (the process meant is
+///   it does not match `require_identity`/`require_start_time_ms`/`require_exe_path` (the process meant is
 ///   gone, its PID reused). Nothing is signalled.
 pub fn terminate_tree(
     pid: impl IntoPid,
@@ -247,7 +258,22 @@ fn refuse_ancestor(pid: Pid) -> Result<()> {
 /// [`NotFound`](crate::ErrorCode::NotFound) when the process is gone or is not the one the
 /// guard describes.
 pub(crate) fn open_checked(pid: Pid, config: &TerminateTreeConfig) -> Result<ProcessHandle> {
+    if let Some(identity) = &config.require_identity
+        && identity.pid != pid.get()
+    {
+        return Err(SysprimsError::invalid(
+            "require_identity",
+            format!("{{pid: {}}}", identity.pid),
+            format!("it names another PID than the one to terminate ({pid})"),
+        ));
+    }
     let root = ProcessHandle::open(pid)?;
+    if let Some(identity) = &config.require_identity {
+        match root.verify(identity)? {
+            IdentityCheck::Same => {}
+            other => return Err(guard_failed(pid, other)),
+        }
+    }
     if config.require_start_time_ms.is_some() || config.require_exe_path.is_some() {
         let stored = ProcessIdentity::from_parts(
             pid.get(),

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::{KillDescendantsOptions, TerminateTreeConfig, TerminateTreeResult, empty_result};
 use crate::error::{ErrorCode, Result, SysprimsError};
 use crate::pid::{IntoPid, Pid};
-use crate::process::{ProcessFilter, ProcessIdentity, SnapshotOptions};
+use crate::process::{ProcessFilter, SnapshotOptions};
 use crate::signal::{
     KillReport, ProcessHandle, Signal, SignalOptions, TargetResult, signal_if_with,
 };
@@ -577,13 +577,7 @@ pub fn kill_descendants(
 ) -> Result<KillReport> {
     let pid = pid.into_pid()?;
     options.filter.validate()?;
-    if options.cpu_sample_ms == Some(0) {
-        return Err(SysprimsError::invalid(
-            "CPU sampling interval",
-            "0",
-            "must be at least 1 ms",
-        ));
-    }
+    crate::process::snapshot::check_cpu_sample_ms(options.cpu_sample_ms)?;
     let tree = crate::process::descendants(pid, None)?;
     let me = Pid::current().get();
     // What the walk saw of each descendant: the listing below must see the same process.
@@ -632,7 +626,8 @@ pub fn kill_descendants(
         let mut entry = if options.dry_run {
             TargetResult::would_signal(p.pid)
         } else {
-            let identity = ProcessIdentity::from_parts(p.pid, p.start_time_unix_ms, p.exe_path);
+            // Start ticks and boot ID as well as start ms and executable: immune to clock steps.
+            let identity = p.identity();
             TargetResult::from_guarded(p.pid, signal_if_with(&identity, signal, signal_options))
         };
         entry.name = Some(p.name);

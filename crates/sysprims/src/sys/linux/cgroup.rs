@@ -1,10 +1,12 @@
 //! cgroup v2: the kernel-enforced container that holds a job whole.
 //!
 //! Each job [`spawn_in_group`](crate::spawn_in_group) starts gets a cgroup of its own named
-//! `sysprims-job-<creator PID>-<n>` under the caller's own cgroup (or a configured one). The
-//! name is how any process later recognises a job from a PID's `/proc/<pid>/cgroup`, and the
-//! creator's PID in it lets a later spawn remove the empty cgroups of creators that have
-//! exited (a CLI that spawned a job and returned).
+//! `sysprims-job-<creator PID>-<n>-<creator's PID namespace>` under the caller's own cgroup (or
+//! a configured one). The name is how any process later recognises a job from a PID's
+//! `/proc/<pid>/cgroup`, and the creator's identity in it lets a later spawn remove the empty
+//! cgroups of creators that have exited (a CLI that spawned a job and returned). The PID is
+//! checked only in the namespace that wrote it; from any namespace, a creator holds a shared
+//! `flock` on the cgroup's directory while it may still fill it (its job's watchdog too).
 //!
 //! The cgroup2 hierarchy is found from `/proc/self/mountinfo`, never assumed at
 //! `/sys/fs/cgroup`: hybrid layouts mount it at `/sys/fs/cgroup/unified`.
@@ -64,24 +66,29 @@ impl Unavailable {
 
 /// Where the cgroup2 hierarchy is mounted: the mount point and the hierarchy path it shows.
 #[derive(Debug)]
-struct Mount {
-    point: PathBuf,
-    root: String,
+pub(crate) struct Mount {
+    pub(crate) point: PathBuf,
+    pub(crate) root: String,
 }
 
-fn unescape_mountinfo(field: &str) -> String {
+pub(crate) fn unescape_mountinfo(field: &str) -> String {
     // mountinfo escapes space, tab, newline and backslash as \ooo.
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\'
-            && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4]
-                .iter()
-                .all(|b| (b'0'..=b'7').contains(b))
-        {
-            let v = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
+        // Three octal digits that make a byte (`\400` and above are not one: kept as text).
+        let escaped = (bytes[i] == b'\\')
+            .then(|| bytes.get(i + 1..i + 4))
+            .flatten()
+            .filter(|digits| digits.iter().all(|b| (b'0'..=b'7').contains(b)))
+            .and_then(|digits| {
+                let v = digits
+                    .iter()
+                    .fold(0u32, |v, &d| v * 8 + u32::from(d - b'0'));
+                u8::try_from(v).ok()
+            });
+        if let Some(v) = escaped {
             out.push(v);
             i += 4;
         } else {
@@ -93,7 +100,7 @@ fn unescape_mountinfo(field: &str) -> String {
 }
 
 /// Parse `/proc/self/mountinfo` for the first cgroup2 mount.
-fn find_mount(mountinfo: &str) -> Option<Mount> {
+pub(crate) fn find_mount(mountinfo: &str) -> Option<Mount> {
     for line in mountinfo.lines() {
         let (left, right) = line.split_once(" - ")?;
         if right.split(' ').next() != Some("cgroup2") {
@@ -129,7 +136,7 @@ fn mount() -> Result<&'static Mount, Unavailable> {
 }
 
 /// The cgroup v2 path (in the hierarchy, starting with `/`) of a `/proc/<pid>/cgroup` text.
-fn v2_path(cgroup_file: &str) -> Option<&str> {
+pub(crate) fn v2_path(cgroup_file: &str) -> Option<&str> {
     cgroup_file
         .lines()
         .find_map(|line| line.strip_prefix("0::"))
@@ -139,7 +146,7 @@ fn v2_path(cgroup_file: &str) -> Option<&str> {
 
 /// A hierarchy path as a directory under the mount point, or `None` when the mount does not
 /// show it.
-fn directory_of(mount: &Mount, path: &str) -> Option<PathBuf> {
+pub(crate) fn directory_of(mount: &Mount, path: &str) -> Option<PathBuf> {
     let rest = if mount.root == "/" {
         path
     } else {
@@ -218,7 +225,11 @@ pub(crate) fn check_parent(parent: &Path) -> crate::Result<PathBuf> {
     // `f_type` is i64 on 64-bit glibc targets but narrower elsewhere, hence the cast.
     #[allow(clippy::unnecessary_cast)]
     let fs_type = rustix::fs::statfs(&canonical)
-        .map(|s| s.f_type as i64)
+        .map(|s| {
+            #[allow(clippy::unnecessary_cast)]
+            let t = s.f_type as i64;
+            t
+        })
         .map_err(|e| refuse(format!("cannot be examined: {}", io::Error::from(e))))?;
     if fs_type != CGROUP2_SUPER_MAGIC {
         return Err(outside());
@@ -249,9 +260,10 @@ impl JobCgroup {
             None => OWN.get_or_init(own_directory).clone()?,
         };
         let me = std::process::id();
+        let ns = pid_namespace();
         for _ in 0..64 {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = parent.join(format!("{JOB_PREFIX}{me}-{n}"));
+            let path = parent.join(format!("{JOB_PREFIX}{me}-{n}-{ns}"));
             match rustix::fs::mkdir(&path, Mode::from_raw_mode(0o755)) {
                 Ok(()) => {}
                 Err(Errno::EXIST) => continue,
@@ -272,7 +284,19 @@ impl JobCgroup {
                 OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
                 Mode::empty(),
             ) {
-                Ok(dir) => JobCgroup { path, dir },
+                Ok(dir) => {
+                    // Held while this process (or the job's watchdog, which shares it) may
+                    // still fill the cgroup: a sweeper in another PID namespace cannot check
+                    // our PID, but it can see this lock. A sweeper may have removed the
+                    // cgroup between mkdir and the lock: then it is gone, try another name.
+                    let _ = rustix::fs::flock(&dir, rustix::fs::FlockOperation::LockShared);
+                    if rustix::fs::statat(&dir, "cgroup.procs", rustix::fs::AtFlags::empty())
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    JobCgroup { path, dir }
+                }
                 Err(e) => {
                     let _ = fs::remove_dir(&path);
                     return Err(Unavailable::new(
@@ -427,7 +451,7 @@ pub(crate) struct Events {
     pub frozen: bool,
 }
 
-fn parse_events(text: &str) -> Events {
+pub(crate) fn parse_events(text: &str) -> Events {
     let mut events = Events::default();
     for line in text.lines() {
         match line.split_once(' ') {
@@ -560,24 +584,60 @@ pub(crate) fn sweep(parent: &Path) {
         return;
     };
     let me = std::process::id();
+    let own_ns = pid_namespace();
     for entry in entries.filter_map(|e| e.ok()) {
         let name = entry.file_name();
-        let Some(creator) = creator_of(&name) else {
+        let Some((creator, ns)) = creator_of(&name) else {
             continue;
         };
-        if creator == me || creator_alive(creator) {
+        // The PID is the creator's as its own PID namespace numbers it: it can be checked
+        // here only if that is ours (names without one are from before, when it was assumed).
+        let ours = ns.is_none_or(|ns| ns == own_ns);
+        if ours && (creator == me || creator_alive(creator)) {
+            continue;
+        }
+        // A creator (or its job's watchdog) that still holds the cgroup, in any namespace.
+        let Ok(dir) = rustix::fs::open(
+            entry.path(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            continue;
+        };
+        if rustix::fs::flock(&dir, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
             continue;
         }
         let _ = remove_tree(&entry.path());
     }
 }
 
-fn creator_of(name: &OsStr) -> Option<u32> {
+/// This process's PID namespace (the inode of `/proc/self/ns/pid`), 0 when unknown. It
+/// cannot change for a process (`unshare` and `setns` affect its children).
+fn pid_namespace() -> u64 {
+    static NS: OnceLock<u64> = OnceLock::new();
+    *NS.get_or_init(|| {
+        rustix::fs::stat("/proc/self/ns/pid")
+            .map(|st| st.st_ino)
+            .unwrap_or(0)
+    })
+}
+
+/// The creator PID of a job cgroup's name, and the PID namespace it was written in when the
+/// name has one (`sysprims-job-<pid>-<n>-<pidns>`).
+fn creator_of(name: &OsStr) -> Option<(u32, Option<u64>)> {
     let rest = name.as_bytes().strip_prefix(JOB_PREFIX.as_bytes())?;
     let rest = std::str::from_utf8(rest).ok()?;
-    let (pid, n) = rest.split_once('-')?;
-    n.parse::<u64>().ok()?;
-    pid.parse().ok()
+    let mut parts = rest.split('-');
+    let pid = parts.next()?.parse().ok()?;
+    parts.next()?.parse::<u64>().ok()?;
+    let ns = match parts.next() {
+        Some(ns) => Some(ns.parse::<u64>().ok()?),
+        None => None,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((pid, ns))
 }
 
 fn creator_alive(pid: u32) -> bool {
@@ -621,8 +681,16 @@ mod tests {
     fn reads_v2_line_and_job() {
         assert_eq!(v2_path("1:cpu:/\n0::/x/y\n"), Some("/x/y"));
         assert_eq!(v2_path("1:cpu:/\n"), None);
-        assert_eq!(creator_of(OsStr::new("sysprims-job-123-4")), Some(123));
+        assert_eq!(
+            creator_of(OsStr::new("sysprims-job-123-4")),
+            Some((123, None))
+        );
+        assert_eq!(
+            creator_of(OsStr::new("sysprims-job-123-4-4026531836")),
+            Some((123, Some(4026531836)))
+        );
         assert_eq!(creator_of(OsStr::new("sysprims-job-123")), None);
+        assert_eq!(creator_of(OsStr::new("sysprims-job-1-2-3-4")), None);
         assert_eq!(creator_of(OsStr::new("other")), None);
         let e = parse_events("populated 1\nfrozen 0\n");
         assert!(e.populated && !e.frozen);
@@ -631,5 +699,17 @@ mod tests {
     #[test]
     fn unescapes_mountinfo() {
         assert_eq!(unescape_mountinfo(r"/a\040b"), "/a b");
+        assert_eq!(unescape_mountinfo(r"\134\011\012"), "\\\t\n");
+    }
+
+    #[test]
+    fn mountinfo_escape_above_a_byte_stays_literal() {
+        // Regression (fuzz/corpus/mountinfo/escape-above-255): `\777` is not a byte;
+        // computing it overflowed a u8 (a panic with overflow checks, garbage without).
+        assert_eq!(unescape_mountinfo(r"/a\777b"), r"/a\777b");
+        assert_eq!(unescape_mountinfo(r"/a\400"), r"/a\400");
+        assert_eq!(unescape_mountinfo(r"/a\377"), "/a\u{fffd}");
+        let info = "41 31 0:38 / /sys/fs/cgroup/x\\777 rw - cgroup2 cgroup2 rw\n";
+        assert!(find_mount(info).is_some());
     }
 }

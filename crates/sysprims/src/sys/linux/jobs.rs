@@ -1,7 +1,7 @@
 //! Jobs on Linux: start a child in a process group and a cgroup of its own, find a job from
 //! one of its PIDs, and end a job through its cgroup.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{CString, OsString};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -59,21 +59,41 @@ impl JobWatchdog {
         self.0.is_some()
     }
 
+    /// Leave a watchdog behind that removes the job cgroup `dir` once it is empty, and kills
+    /// nothing: for leftovers of a job whose owner is done with it (or about to exit).
+    pub(crate) fn linger(dir: &Path) {
+        let Ok(fd) = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return;
+        };
+        if let Some(w) = Watchdog::start(dir, std::os::fd::AsFd::as_fd(&fd), WatchMode::Linger) {
+            w.retire(WatchMode::Linger);
+        }
+    }
+
+    /// End the watchdog now (`SIGKILL`), without waiting for it to go: it is reaped at a later
+    /// spawn, or by init once this process has exited. Waiting costs a scheduling round on a
+    /// busy machine, on the path every `sysprims timeout` takes.
+    pub(crate) fn dismiss(&mut self) {
+        if let Some(w) = self.0.take() {
+            w.retire(WatchMode::Done);
+        }
+    }
+
     /// End the watchdog now, and reap it.
     pub(crate) fn end(&mut self) {
         drop(self.0.take());
     }
 
-    /// Let the watchdog go: with `linger`, it removes the cgroup once the job's leftovers
-    /// have exited (and kills nothing); otherwise it just exits. It is reaped at a later
-    /// spawn (if this process lives that long), so this costs nothing now.
-    pub(crate) fn retire(&mut self, linger: bool) {
-        if let Some(w) = self.0.take() {
-            w.retire(if linger {
-                WatchMode::Linger
-            } else {
-                WatchMode::Done
-            });
+    /// Let the watchdog go: with `linger` (and a cgroup `dir`), a watchdog of its own
+    /// removes the cgroup once the job's leftovers have exited (and kills nothing).
+    pub(crate) fn retire(&mut self, linger: Option<&Path>) {
+        self.end();
+        if let Some(dir) = linger {
+            JobWatchdog::linger(dir);
         }
     }
 }
@@ -87,6 +107,9 @@ impl Drop for JobWatchdog {
 
 /// The `PATH` execvp uses when the environment has none.
 const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
+
+/// The longest file name (one path component) Linux opens, in bytes.
+const NAME_MAX: usize = 255;
 
 fn cstring(what: &'static str, bytes: Vec<u8>) -> Result<CString> {
     CString::new(bytes).map_err(|e| {
@@ -159,13 +182,23 @@ fn plan(config: &SpawnInGroupConfig, new_process_group: bool) -> Result<Plan> {
     } else {
         std::env::vars_os().collect()
     };
+    // The overrides by key in one pass: a map from each key to its first entry (a search
+    // of the whole list per override was quadratic: 18.7 s for 100,000 entries).
+    let mut index: HashMap<OsString, usize> = HashMap::with_capacity(env.len());
+    for (i, (k, _)) in env.iter().enumerate() {
+        index.entry(k.clone()).or_insert(i);
+    }
     for (key, value) in &config.env {
         let key = OsString::from(key);
-        match env.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => entry.1 = OsString::from(value),
-            None => env.push((key, OsString::from(value))),
+        match index.get(&key) {
+            Some(&i) => env[i].1 = OsString::from(value),
+            None => {
+                index.insert(key.clone(), env.len());
+                env.push((key, OsString::from(value)));
+            }
         }
     }
+    drop(index);
     let path_var: Vec<u8> = env
         .iter()
         .find(|(k, _)| k == "PATH")
@@ -180,22 +213,37 @@ fn plan(config: &SpawnInGroupConfig, new_process_group: bool) -> Result<Plan> {
             cstring("environment entry", entry)
         })
         .collect::<Result<Vec<_>>>()?;
-    let programs = if program.contains('/') {
-        vec![cstring("program", program.as_bytes().to_vec())?]
+    // The PATH search is done by the child, one candidate at a time in a buffer of PATH_MAX
+    // bytes on its stack: candidates built up front cost (entries x name) bytes, 2.5 GB for
+    // a long PATH and a long name. A name longer than any the kernel can open is refused.
+    let (program_c, search_path) = if program.contains('/') {
+        if program.len() >= spawn::PATH_MAX {
+            return Err(SysprimsError::invalid(
+                "program",
+                program,
+                format!(
+                    "a path of {} bytes is longer than the kernel opens (PATH_MAX, {} bytes)",
+                    program.len(),
+                    spawn::PATH_MAX
+                ),
+            ));
+        }
+        (cstring("program", program.as_bytes().to_vec())?, None)
     } else {
-        path_var
-            .split(|&b| b == b':')
-            .map(|dir| {
-                let mut p = if dir.is_empty() {
-                    b".".to_vec()
-                } else {
-                    dir.to_vec()
-                };
-                p.push(b'/');
-                p.extend_from_slice(program.as_bytes());
-                cstring("program", p)
-            })
-            .collect::<Result<Vec<_>>>()?
+        if program.len() > NAME_MAX {
+            return Err(SysprimsError::invalid(
+                "program",
+                program,
+                format!(
+                    "a file name of {} bytes is longer than the kernel allows (NAME_MAX, {NAME_MAX} bytes)",
+                    program.len()
+                ),
+            ));
+        }
+        (
+            cstring("program", program.as_bytes().to_vec())?,
+            Some(cstring("PATH", path_var)?),
+        )
     };
     let cwd = match &config.cwd {
         Some(dir) if !dir.as_os_str().is_empty() => Some(cstring(
@@ -207,7 +255,8 @@ fn plan(config: &SpawnInGroupConfig, new_process_group: bool) -> Result<Plan> {
     Ok(Plan {
         argv,
         env,
-        programs,
+        program: program_c,
+        search_path,
         cwd,
         stdio: [
             open_stdio(program, 0, &config.stdin)?,
@@ -332,7 +381,7 @@ pub(crate) fn start(
                 // delegated). Auto mode carries on without one.
                 let cg = job_cgroup.take().expect("checked");
                 let path = cg.path().to_path_buf();
-                guard.retire(false);
+                guard.end();
                 cg.remove();
                 let reason = format!(
                     "the kernel would not start a process in {}: {}",
@@ -358,7 +407,7 @@ pub(crate) fn start(
                 ));
             }
             Err(SpawnError::Child { stage, errno }) => {
-                guard.retire(false);
+                guard.end();
                 if let Some(cg) = job_cgroup.take() {
                     cg.remove();
                 }

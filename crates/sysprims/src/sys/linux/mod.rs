@@ -36,16 +36,38 @@ pub(crate) mod process {
     const MAX_THREADS: usize = 4;
 
     /// Read one process, which must be a process and not a thread ID.
+    ///
+    /// Where the kernel has pidfds, the process is opened as one first, `/proc` is read, and
+    /// the pidfd then confirms the process was still there (alive or zombie), so everything
+    /// read, the pidfs inode included, is that one process's even if the PID is reused
+    /// meanwhile; a process reaped during the read is read again under its PID, a few times,
+    /// then not found.
     pub(crate) fn read_one(pid: Pid, options: ProcessOptions) -> Result<ProcessInfo> {
-        let clock = Clock::now();
-        let parts = ReadParts {
-            options,
-            require_process: true,
-            settle_exec: true,
-        };
-        let mut raw = ProcReader::default().read_process(pid.get(), parts, &clock)?;
-        raw.info.user = super::users::cached_name(raw.info.uid);
-        Ok(raw.info)
+        const ATTEMPTS: usize = 3;
+        let mut reader = ProcReader::default();
+        for _ in 0..ATTEMPTS {
+            let clock = Clock::now();
+            let fd = match pidfd::open(pid)? {
+                Opened::Fd(fd) => Some(fd),
+                Opened::Unsupported => None,
+            };
+            let parts = ReadParts {
+                options,
+                // A pidfd opens only for a process; without one, /proc must say.
+                require_process: fd.is_none(),
+                settle_exec: true,
+            };
+            let mut raw = reader.read_process(pid.get(), parts, &clock)?;
+            if let Some(fd) = &fd {
+                if !fd.is_present()? {
+                    continue;
+                }
+                raw.info.pidfs_inode = fd.pidfs_inode();
+            }
+            raw.info.user = super::users::cached_name(raw.info.uid);
+            return Ok(raw.info);
+        }
+        Err(SysprimsError::process_not_found("read process", pid.get()))
     }
 
     /// Refuse a thread ID that is not its process's main thread, with
@@ -261,6 +283,9 @@ pub(crate) mod process {
             thread_count: 0,
             elapsed_ms: 0,
             start_time_unix_ms: None,
+            start_time_boot_ticks: None,
+            boot_id: None,
+            pidfs_inode: None,
             exe_path: None,
             exe_deleted: false,
             cmdline: Vec::new(),

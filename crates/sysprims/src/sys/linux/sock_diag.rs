@@ -82,7 +82,13 @@ pub(crate) fn parse_dump(mut buf: &[u8], mut each: impl FnMut(InetRow)) -> Parse
         match kind {
             NLMSG_DONE => return Parsed::Done,
             NLMSG_ERROR => {
-                let errno = u32_at(body, 0).map(|e| -(e as i32)).unwrap_or(libc::EIO);
+                // `struct nlmsgerr`: a negative errno. Anything else (no errno can be
+                // i32::MIN's negation, nor 0 or positive in a dump) is a malformed message.
+                let errno = match u32_at(body, 0).map(|e| e as i32) {
+                    Some(e) if e < 0 => e.checked_neg().unwrap_or(libc::EBADMSG),
+                    Some(_) => libc::EBADMSG,
+                    None => libc::EIO,
+                };
                 return Parsed::Error(errno);
             }
             SOCK_DIAG_BY_FAMILY => {
@@ -267,5 +273,16 @@ mod tests {
         bad[0] = 200;
         assert_eq!(parse_dump(&bad, |_| {}), Parsed::Error(libc::EBADMSG));
         assert_eq!(parse_dump(&[1, 2, 3], |_| {}), Parsed::More);
+    }
+
+    #[test]
+    fn error_message_with_an_errno_that_cannot_be_negated() {
+        // Regression (fuzz/corpus/sock_diag/nlmsg-error-i32-min): an `error` of
+        // i32::MIN overflowed the negation (a panic with overflow checks).
+        let err = message(NLMSG_ERROR, &i32::MIN.to_ne_bytes());
+        assert_eq!(parse_dump(&err, |_| {}), Parsed::Error(libc::EBADMSG));
+        // A positive `error` is no errno either.
+        let err = message(NLMSG_ERROR, &5i32.to_ne_bytes());
+        assert_eq!(parse_dump(&err, |_| {}), Parsed::Error(libc::EBADMSG));
     }
 }

@@ -79,8 +79,11 @@ pub(crate) struct Plan {
     pub argv: Vec<CString>,
     /// `envp`, `KEY=VALUE` entries.
     pub env: Vec<CString>,
-    /// Paths to try with `execve`, in order (the `PATH` search, done by the parent).
-    pub programs: Vec<CString>,
+    /// The program: a path (with a `/`), or a file name looked up in `search_path`.
+    pub program: CString,
+    /// The `PATH` to search for `program`, or `None` to run `program` as it is. The child
+    /// builds each candidate in turn in a buffer of [`PATH_MAX`] bytes on its stack.
+    pub search_path: Option<CString>,
     /// Working directory, if not the parent's.
     pub cwd: Option<CString>,
     /// stdin, stdout, stderr: `None` inherits. Each fd must be 3 or above.
@@ -115,8 +118,11 @@ pub(crate) enum SpawnError {
 struct ChildArgs {
     argv: *const *const c_char,
     envp: *const *const c_char,
-    programs: *const *const c_char,
-    program_count: usize,
+    program: *const c_char,
+    program_len: usize,
+    /// The `PATH` bytes (no NUL), or null to run `program` as it is.
+    search_path: *const u8,
+    search_path_len: usize,
     /// `["/bin/sh", <slot>, argv[1..], NULL]`: for a program the kernel cannot execute
     /// (`ENOEXEC`, a script without `#!`), run by the shell as `execvp` does; the child writes
     /// the program's path into the slot.
@@ -208,15 +214,17 @@ extern "C" fn child_main(arg: *mut c_void) -> ! {
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
         // The PATH search: ENOENT and friends move on to the next directory; EACCES is
-        // remembered (execvp does the same).
+        // remembered (execvp does the same). Each candidate is built in `buf`, on this
+        // stack: no allocation here, and memory bounded whatever the PATH.
         let mut last = libc::ENOENT;
         let mut denied = false;
-        for i in 0..a.program_count {
-            libc::execve(*a.programs.add(i), a.argv, a.envp);
+        let mut buf = [0u8; PATH_MAX];
+        let mut try_exec = |path: *const c_char| {
+            libc::execve(path, a.argv, a.envp);
             let e = errno();
             match e {
                 libc::ENOEXEC => {
-                    *a.sh_argv.add(1) = *a.programs.add(i);
+                    *a.sh_argv.add(1) = path;
                     libc::execve(SHELL.as_ptr(), a.sh_argv, a.envp);
                     fail(Stage::Exec, libc::ENOEXEC);
                 }
@@ -227,10 +235,32 @@ extern "C" fn child_main(arg: *mut c_void) -> ! {
                 }
                 _ => fail(Stage::Exec, e),
             }
+        };
+        if a.search_path.is_null() {
+            try_exec(a.program);
+        } else {
+            let path = std::slice::from_raw_parts(a.search_path, a.search_path_len);
+            let name = std::slice::from_raw_parts(a.program.cast::<u8>(), a.program_len);
+            for dir in path.split(|&b| b == b':') {
+                let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+                let len = dir.len() + 1 + name.len();
+                if len >= buf.len() {
+                    // Longer than the kernel opens: skipped, as execvp skips it.
+                    continue;
+                }
+                buf[..dir.len()].copy_from_slice(dir);
+                buf[dir.len()] = b'/';
+                buf[dir.len() + 1..len].copy_from_slice(name);
+                buf[len] = 0;
+                try_exec(buf.as_ptr().cast());
+            }
         }
         fail(Stage::Exec, if denied { libc::EACCES } else { last });
     }
 }
+
+/// The longest path the kernel opens, with its NUL (Linux `PATH_MAX`).
+pub(crate) const PATH_MAX: usize = 4096;
 
 /// The shell that runs programs without `#!`, as `execvp` runs them.
 const SHELL: &std::ffi::CStr = c"/bin/sh";
@@ -268,7 +298,6 @@ const CHILD_STACK_BYTES: usize = 64 * 1024;
 pub(crate) fn spawn(plan: &Plan, cgroup: Option<&JobCgroup>) -> Result<Spawned, SpawnError> {
     let argv = pointers(&plan.argv);
     let envp = pointers(&plan.env);
-    let programs = pointers(&plan.programs);
     let mut sh_argv: Vec<*const c_char> = [SHELL.as_ptr(), std::ptr::null()]
         .into_iter()
         .chain(plan.argv.iter().skip(1).map(|a| a.as_ptr()))
@@ -277,8 +306,13 @@ pub(crate) fn spawn(plan: &Plan, cgroup: Option<&JobCgroup>) -> Result<Spawned, 
     let mut args = ChildArgs {
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
-        programs: programs.as_ptr(),
-        program_count: plan.programs.len(),
+        program: plan.program.as_ptr(),
+        program_len: plan.program.as_bytes().len(),
+        search_path: plan
+            .search_path
+            .as_ref()
+            .map_or(std::ptr::null(), |p| p.as_bytes().as_ptr()),
+        search_path_len: plan.search_path.as_ref().map_or(0, |p| p.as_bytes().len()),
         sh_argv: sh_argv.as_mut_ptr(),
         cwd: plan.cwd.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
         stdio: [0, 1, 2].map(|i| plan.stdio[i].as_ref().map_or(-1, |fd| fd.as_raw_fd())),

@@ -292,7 +292,8 @@ impl Drop for KillOnError<'_, '_> {
                 jobs::remove_if_empty(dir);
             }
             // Whatever could not be ended yet: the cgroup goes once it is empty.
-            self.run.watchdog.retire(true);
+            let dir = self.run.cgroup.clone();
+            self.run.watchdog.retire(dir.as_deref());
         }
     }
 }
@@ -474,7 +475,13 @@ fn drive(
     run.finish();
     // With leftovers running (the command exited, no cleanup asked for), the watchdog stays
     // to remove the cgroup once they have exited: nobody else may be there to do it.
-    run.watchdog.retire(!left.is_empty());
+    // Otherwise it is ended now (and reaped later: see `dismiss`).
+    if left.is_empty() {
+        run.watchdog.dismiss();
+    } else {
+        let dir = run.cgroup.clone();
+        run.watchdog.retire(dir.as_deref());
+    }
     if let Some(dir) = &run.cgroup {
         if left.is_empty() {
             if let Err(e) = cgroup::remove_tree(dir) {

@@ -74,6 +74,8 @@ pub(crate) struct Watchdog {
     mapped: bool,
     /// It has been reaped: nothing runs on the region any more.
     reaped: bool,
+    /// The mode it was started in.
+    mode: Mode,
 }
 
 // The region pointer is only used to reach the atomic mode and to unmap it once the
@@ -123,7 +125,37 @@ impl Watchdog {
             header.path[bytes.len()] = 0;
             header.dir = dir_fd.as_raw_fd();
         }
-        match spawn(shared as *mut u8, region) {
+        // A watchdog that only lingers may outlive us by far: it gets memory of its own (a
+        // copy), so that it can show a command line of its own instead of ours.
+        // A lingering watchdog is waited for until it has taken its own name and closed our
+        // descriptors (end of file on `ready`): it is there to outlive us, and must not be
+        // mistaken for us meanwhile. Only on that rare path.
+        let ready = (mode == Mode::Linger)
+            .then(|| rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).ok())
+            .flatten();
+        // It starts under SCHED_IDLE (inherited from this thread for the moment of the clone):
+        // a new process, or one woken by a cgroup event, would otherwise preempt us and the
+        // job on a busy machine, on the path every job takes. It takes the normal policy back
+        // once it has work to do.
+        // SAFETY: sched_getscheduler and sched_setscheduler on the calling thread.
+        let idle = unsafe { libc::sched_getscheduler(0) } == libc::SCHED_OTHER && {
+            let param = libc::sched_param { sched_priority: 0 };
+            unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) == 0 }
+        };
+        let spawned = spawn(shared as *mut u8, region, mode != Mode::Linger);
+        if idle {
+            let param = libc::sched_param { sched_priority: 0 };
+            // SAFETY: as above; back from SCHED_IDLE to SCHED_OTHER is always allowed.
+            unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };
+        }
+        if let Some((read, write)) = ready {
+            drop(write);
+            if spawned.is_some() {
+                let mut byte = [0u8; 1];
+                while let Ok(1..) | Err(Errno::INTR) = rustix::io::read(&read, &mut byte) {}
+            }
+        }
+        match spawned {
             Some((pid, pidfd, mapped)) => {
                 if !mapped {
                     // The forked child has its own copy: ours is no longer needed.
@@ -136,6 +168,7 @@ impl Watchdog {
                     region: if mapped { region } else { std::ptr::null_mut() },
                     mapped,
                     reaped: false,
+                    mode,
                 })
             }
             None => {
@@ -154,9 +187,10 @@ impl Watchdog {
             // SAFETY: the region stays mapped until the watchdog is reaped.
             unsafe { (*self.shared()).mode.store(mode as u32, Ordering::Release) };
         }
-        if !self.mapped || mode == Mode::Done {
+        let forked_killer = !self.mapped && self.mode != Mode::Linger;
+        if mode == Mode::Done || forked_killer {
             // Done: end it now, reaped at a later spawn. A forked watchdog cannot be told
-            // anything: it would kill on our exit, so it is ended too.
+            // anything: one that would kill on our exit is ended too.
             self.kill();
         }
         RETIRED.lock().unwrap_or_else(|e| e.into_inner()).push(self);
@@ -260,14 +294,15 @@ fn reap_retired() {
     *retired = keep;
 }
 
-/// Start the watchdog process on `header`: `(pid, pidfd, shares our memory)`.
-fn spawn(header: *mut u8, region: *mut u8) -> Option<(i32, Option<OwnedFd>, bool)> {
+/// Start the watchdog process on `header`: `(pid, pidfd, shares our memory)`. With `share`,
+/// it runs in our memory (`CLONE_VM`); otherwise on a copy of it, as after `fork`.
+fn spawn(header: *mut u8, region: *mut u8, share: bool) -> Option<(i32, Option<OwnedFd>, bool)> {
     #[cfg(target_arch = "x86_64")]
-    if let Some((pid, fd)) = spawn_clone3(header, region) {
-        return Some((pid, Some(fd), true));
+    if let Some((pid, fd)) = spawn_clone3(header, region, share) {
+        return Some((pid, Some(fd), share));
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = region;
+    let _ = (region, share);
     spawn_fork(header).map(|(pid, fd)| (pid, fd, false))
 }
 
@@ -286,26 +321,30 @@ struct CloneArgs {
 }
 
 #[cfg(target_arch = "x86_64")]
-fn spawn_clone3(header: *mut u8, region: *mut u8) -> Option<(i32, OwnedFd)> {
+fn spawn_clone3(header: *mut u8, region: *mut u8, share: bool) -> Option<(i32, OwnedFd)> {
     let mut pidfd: libc::c_int = -1;
-    let clone_args = CloneArgs {
+    let mut clone_args = CloneArgs {
         // No exit signal: a host's SIGCHLD handler or waitpid(-1) never sees it.
-        flags: (libc::CLONE_VM | libc::CLONE_PIDFD) as u64,
+        flags: libc::CLONE_PIDFD as u64,
         pidfd: &mut pidfd as *mut libc::c_int as u64,
         exit_signal: 0,
-        // Above the guard page, up to the header.
-        stack: region as u64 + GUARD_BYTES as u64,
-        stack_size: (HEADER_AT - GUARD_BYTES) as u64,
         ..CloneArgs::default()
     };
+    if share {
+        clone_args.flags |= libc::CLONE_VM as u64;
+        // Above the guard page, up to the header.
+        clone_args.stack = region as u64 + GUARD_BYTES as u64;
+        clone_args.stack_size = (HEADER_AT - GUARD_BYTES) as u64;
+    }
     let ret: isize;
     {
         let _blocked = super::spawn::SignalsBlocked::new();
-        // SAFETY: clone3 with CLONE_VM and a stack of the child's own (in the region, which
-        // stays mapped until the child has been reaped). In the parent the syscall returns
-        // the child's PID (or -errno) with only rax, rcx and r11 changed. The child starts on
-        // its own stack with every signal blocked and rax = 0: it calls `watchdog_main`,
-        // which never returns.
+        // SAFETY: clone3 either with CLONE_VM and a stack of the child's own (in the region,
+        // which stays mapped until the child has been reaped), or without CLONE_VM and so on
+        // a copy of our memory and stack, as after fork. In the parent the syscall returns
+        // the child's PID (or -errno) with only rax, rcx and r11 changed. The child starts
+        // with every signal blocked and rax = 0: it calls `watchdog_main`, which never
+        // returns.
         unsafe {
             core::arch::asm!(
                 "syscall",
@@ -398,6 +437,16 @@ extern "C" fn watchdog_main(arg: *mut c_void) -> ! {
     // SAFETY: `arg` is the region's header the owner filled in; it stays mapped while we run.
     let shared = unsafe { &*(arg as *const Shared) };
     let _ = rustix::process::setsid();
+    // Its command line is its owner's (the memory is shared): its name tells it apart in
+    // `ps -o comm` and `top`. PR_SET_NAME cannot fail, so errno is never written.
+    // SAFETY: prctl with a NUL-terminated name of 16 bytes at most.
+    unsafe { libc::prctl(libc::PR_SET_NAME, c"sysprims-watch".as_ptr()) };
+    if shared.mode.load(Ordering::Acquire) == Mode::Linger as u32 {
+        // SAFETY: a lingering watchdog runs on a copy of the owner's memory (see `start`).
+        unsafe { rename_command_line() };
+    }
+    // Closing our copy of the owner's `ready` pipe tells it we are renamed and hold nothing
+    // of its.
     close_others(shared.dir);
     // SAFETY: our copy of the job cgroup's directory descriptor, kept open above.
     let dir = unsafe { BorrowedFd::borrow_raw(shared.dir) };
@@ -421,6 +470,12 @@ extern "C" fn watchdog_main(arg: *mut c_void) -> ! {
             exit_now(0);
         }
         if mode == Mode::Kill as u32 && owner_gone {
+            // Work to do, and the owner's memory is ours alone now: the normal policy back.
+            // SAFETY: a raw system call on ourselves.
+            unsafe {
+                let param = libc::sched_param { sched_priority: 0 };
+                libc::syscall(libc::SYS_sched_setscheduler, 0, libc::SCHED_OTHER, &param);
+            }
             kill_all(dir);
             shared.mode.store(Mode::Linger as u32, Ordering::Release);
             continue;
@@ -451,6 +506,53 @@ extern "C" fn watchdog_main(arg: *mut c_void) -> ! {
         if owner.is_none() && !owner_alive(shared.owner) {
             owner_gone = true;
         }
+    }
+}
+
+/// Overwrite our command line (the copy of the owner's argv strings) with our own name, so
+/// that nothing looking for the owner's command line (`pgrep -f`, tests' markers) finds us.
+///
+/// # Safety
+/// Only in a process with memory of its own: the strings are written in place.
+unsafe fn rename_command_line() {
+    let Some(stat) = open_at(rustix::fs::CWD, c"/proc/self/stat", OFlags::RDONLY) else {
+        return;
+    };
+    let mut buf = [0u8; 1024];
+    let Ok(n) = rustix::io::read(&stat, &mut buf) else {
+        return;
+    };
+    let text = &buf[..n];
+    // Fields after the command name, which ends at the last ')': field 3 is the first.
+    let Some(close) = text.iter().rposition(|&b| b == b')') else {
+        return;
+    };
+    let mut fields = text[close + 1..]
+        .split(|&b| b == b' ')
+        .filter(|f| !f.is_empty());
+    let number = |f: &[u8]| {
+        f.iter()
+            .take_while(|b| b.is_ascii_digit())
+            .fold(0usize, |n, &b| {
+                n.saturating_mul(10).saturating_add(usize::from(b - b'0'))
+            })
+    };
+    // arg_start and arg_end are fields 48 and 49.
+    let (Some(start), Some(end)) = (fields.nth(45).map(number), fields.next().map(number)) else {
+        return;
+    };
+    if start == 0 || end <= start || end - start > 1 << 20 {
+        return;
+    }
+    let name = b"sysprims-watchdog";
+    // SAFETY: [start, end) is our own argv area, mapped and writable (the stack's top).
+    unsafe {
+        std::ptr::write_bytes(start as *mut u8, 0, end - start);
+        std::ptr::copy_nonoverlapping(
+            name.as_ptr(),
+            start as *mut u8,
+            name.len().min(end - start - 1),
+        );
     }
 }
 

@@ -37,6 +37,20 @@ pub(crate) struct Stat<'a> {
     pub exit_code: Option<u32>,
 }
 
+impl Stat<'_> {
+    /// User plus system time, in clock ticks. Saturating: no field value, however corrupt,
+    /// can overflow it.
+    pub(crate) fn cpu_ticks(&self) -> u64 {
+        self.utime.saturating_add(self.stime)
+    }
+
+    /// The resident set in KiB, for pages of `page_size` bytes (saturating, as
+    /// [`cpu_ticks`](Stat::cpu_ticks)).
+    pub(crate) fn memory_kb(&self, page_size: u64) -> u64 {
+        self.rss_pages.saturating_mul(page_size) / 1024
+    }
+}
+
 /// `PF_KTHREAD` from `include/linux/sched.h`: the task is a kernel thread.
 pub(crate) const PF_KTHREAD: u32 = 0x0020_0000;
 
@@ -248,6 +262,22 @@ mod tests {
         assert_eq!(s.arg_end, Some(0));
         let mid = b"5 (sh) R 1 5 5 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 3 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 140737 140800 140800 140900 0\n";
         assert_eq!(parse_stat(mid).unwrap().arg_end, Some(140800));
+    }
+
+    #[test]
+    fn derived_values_saturate_on_huge_fields() {
+        // Regression (fuzz/corpus/proc_stat/huge-numbers): read_process added utime + stime
+        // and multiplied rss by the page size unchecked, which overflowed (a panic with
+        // overflow checks) for fields near u64::MAX.
+        let max = u64::MAX;
+        let line =
+            format!("1 (big) R 1 1 1 0 -1 0 0 0 0 0 {max} {max} 0 0 20 0 1 0 {max} 0 {max}\n");
+        let s = parse_stat(line.as_bytes()).unwrap();
+        assert_eq!(s.cpu_ticks(), u64::MAX);
+        assert_eq!(s.memory_kb(4096), u64::MAX / 1024);
+        let small = parse_stat(BASH).unwrap();
+        assert_eq!(small.cpu_ticks(), 22);
+        assert_eq!(small.memory_kb(4096), 1234 * 4);
     }
 
     #[test]

@@ -108,7 +108,7 @@ impl ProcReader {
             pgid: stat.pgrp,
             state: stat.state,
             kernel_thread: stat.flags & PF_KTHREAD != 0,
-            cpu_ticks: stat.utime + stat.stime,
+            cpu_ticks: stat.cpu_ticks(),
             start_ticks: stat.starttime,
         })
     }
@@ -152,18 +152,21 @@ impl ProcReader {
             user: None,
             state,
             kernel_thread,
-            cpu_percent: clock.lifetime_cpu_percent(stat.utime + stat.stime, stat.starttime),
-            memory_kb: stat.rss_pages * page_size() / 1024,
+            cpu_percent: clock.lifetime_cpu_percent(stat.cpu_ticks(), stat.starttime),
+            memory_kb: stat.memory_kb(page_size()),
             thread_count: stat.num_threads,
             elapsed_ms: clock.elapsed_ms(stat.starttime),
             start_time_unix_ms: clock.start_unix_ms(stat.starttime),
+            start_time_boot_ticks: Some(stat.starttime),
+            boot_id: crate::sys::process::boot_id(),
+            pidfs_inode: None,
             exe_path: None,
             exe_deleted: false,
             cmdline: Vec::new(),
             cmdline_base64: None,
             env: None,
         };
-        let cpu_ticks = stat.utime + stat.stime;
+        let cpu_ticks = stat.cpu_ticks();
         let start_ticks = stat.starttime;
         let has_mm = !kernel_thread && state != ProcessState::Zombie;
         let arg_end = stat.arg_end;
@@ -320,7 +323,7 @@ pub(crate) fn read_into(
     }
 }
 
-fn parse_env(bytes: &[u8]) -> BTreeMap<String, String> {
+pub(crate) fn parse_env(bytes: &[u8]) -> BTreeMap<String, String> {
     parse::split_nul(bytes)
         .filter(|entry| !entry.is_empty())
         .map(|entry| {

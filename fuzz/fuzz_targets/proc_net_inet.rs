@@ -1,0 +1,6 @@
+//! `/proc/net/{tcp,tcp6,udp,udp6}`: see `sysprims::fuzzing::proc_net_inet`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| sysprims_fuzz::parser(data, sysprims::fuzzing::proc_net_inet));
