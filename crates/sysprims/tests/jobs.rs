@@ -118,7 +118,10 @@ fn every_escape_dies_with_the_job_and_its_cgroup_goes() {
         outcome.tree_kill_reliability,
         TreeKillReliability::Guaranteed
     );
-    assert!(outcome.signalled as usize >= all.len(), "{outcome:?}");
+    assert!(
+        outcome.signalled as usize >= all.len(),
+        "{outcome:?}, marked before: {all:?}"
+    );
     assert_eq!(
         common::marked_pids(&marker),
         Vec::<u32>::new(),
