@@ -727,33 +727,6 @@ fn a_closed_stdout_ends_quietly() {
     // (The spawned job is ended by the marker's cleanup.)
 }
 
-/// Processes whose command line is `sysprims-watchdog` and that hold `dir` open.
-fn cleanup_watchdogs(dir: &Path) -> Vec<u32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        if !cmdline.starts_with(b"sysprims-watchdog\0") {
-            continue;
-        }
-        if std::fs::read_dir(entry.path().join("fd")).is_ok_and(|fds| {
-            fds.flatten()
-                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == dir))
-        }) {
-            found.push(pid);
-        }
-    }
-    found
-}
-
 /// The job of `sysprims spawn` (which has exited) loses its cgroup when it ends, even when its
 /// first process moved itself out of it first (so that `sysprims wait PID` cannot find it),
 /// with no later spawn to sweep it: the watchdog `spawn` leaves removes it, then exits.
@@ -784,7 +757,7 @@ fn a_spawned_jobs_cgroup_goes_when_it_ends_even_if_its_leader_moved_out() {
     let doc = json(&["spawn", "--json", "--", "bash", "-c", &script, &m.marker]);
     let pid = m.spawned(&doc);
     let dir = PathBuf::from(doc["cgroup"].as_str().expect("a cgroup"));
-    let watchdogs = cleanup_watchdogs(&dir);
+    let watchdogs = watchdogs_of(&dir);
     let reported: u32 = fifo
         .lines
         .recv_timeout(PATIENCE)
@@ -799,6 +772,6 @@ fn a_spawned_jobs_cgroup_goes_when_it_ends_even_if_its_leader_moved_out() {
     for w in watchdogs {
         assert!(wait_gone(w, PATIENCE), "the watchdog outlived its work");
     }
-    assert!(cleanup_watchdogs(&dir).is_empty());
+    assert!(watchdogs_of(&dir).is_empty());
     assert!(!dir.exists(), "{dir:?} is still there");
 }

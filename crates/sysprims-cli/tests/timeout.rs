@@ -562,37 +562,6 @@ fn the_whole_job_dies_with_a_sigkilled_timeout() {
     }
 }
 
-/// Processes whose command line is `sysprims-watchdog` (not timeout's, which would carry the
-/// test's marker) and that hold `dir` open.
-fn watchdogs_of(dir: &std::path::Path) -> Vec<u32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        if !cmdline.starts_with(b"sysprims-watchdog\0") {
-            continue;
-        }
-        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
-            continue;
-        };
-        if fds
-            .flatten()
-            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == dir))
-        {
-            found.push(pid);
-        }
-    }
-    found
-}
-
 /// A command that exits leaving a background child (kept running, as GNU `timeout` keeps
 /// it): once that child ends, its cgroup is removed by then, with no later sysprims call, by
 /// a watchdog that does nothing else and then exits. Before, the cgroup stayed until some

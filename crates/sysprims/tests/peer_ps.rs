@@ -105,7 +105,7 @@ fn start_times_are_stable_and_agree_with_ps_lstart() {
     let first = listing();
     let lstart = ps(&["-eo", "pid=,lstart="]);
     let second = listing();
-    let mut compared = 0;
+    let mut compared = Vec::new();
     for (pid, a) in &first {
         let (Some(b), Some(ps_start)) = (second.get(pid), lstart.get(pid)) else {
             continue; // exited between the reads
@@ -123,13 +123,19 @@ fn start_times_are_stable_and_agree_with_ps_lstart() {
             ours / 1000 == theirs,
             "PID {pid}: ours {ours} ms, ps says {theirs} s"
         );
-        compared += 1;
+        compared.push(*pid);
     }
-    assert!(
-        compared >= first.len() / 2,
-        "compared {compared} of {}",
-        first.len()
-    );
+    // How many processes live through the three reads depends on what else the machine runs
+    // (a parallel test run starts and ends hundreds a second), but PID 1 and this test's own
+    // process always do: they must have been compared.
+    for pid in [1, std::process::id()] {
+        assert!(
+            compared.contains(&pid),
+            "PID {pid} not compared ({} of {} were)",
+            compared.len(),
+            first.len()
+        );
+    }
 }
 
 #[test]

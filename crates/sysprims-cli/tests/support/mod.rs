@@ -224,14 +224,7 @@ impl Drop for Marked {
 pub fn marked_pids(marker: &str) -> BTreeSet<u32> {
     let needle = marker.as_bytes();
     let mut found = BTreeSet::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for (pid, entry) in proc_entries() {
         // A `sysprims timeout`'s watchdog shares its memory, and so its command line, and may
         // be a moment behind it in exiting once the run is over: it is not the test's.
         if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
@@ -375,4 +368,33 @@ pub fn cgroup_writable() -> bool {
     let ok = std::fs::create_dir(&probe).is_ok();
     let _ = std::fs::remove_dir(&probe);
     ok
+}
+
+/// Every `/proc/<pid>` directory there is now, with its PID.
+fn proc_entries() -> impl Iterator<Item = (u32, std::fs::DirEntry)> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| Some((entry.file_name().to_str()?.parse::<u32>().ok()?, entry)))
+}
+
+/// The job watchdogs (command line `sysprims-watchdog`, not the command line of the sysprims
+/// process that started them, which would carry a test's marker) that hold `dir` open.
+pub fn watchdogs_of(dir: &Path) -> Vec<u32> {
+    let mut found = Vec::new();
+    for (pid, entry) in proc_entries() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if !cmdline.starts_with(b"sysprims-watchdog\0") {
+            continue;
+        }
+        if std::fs::read_dir(entry.path().join("fd")).is_ok_and(|fds| {
+            fds.flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == dir))
+        }) {
+            found.push(pid);
+        }
+    }
+    found
 }
