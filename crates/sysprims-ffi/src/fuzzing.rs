@@ -276,22 +276,7 @@ mod tests {
     //! The corpus replay: every seed and regression file under `fuzz/corpus/<target>/` fed to
     //! its target, so that `cargo test` catches a regression the fuzzer once found.
 
-    use std::path::PathBuf;
-
-    fn replay(target: &str, check: fn(&[u8])) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/corpus")
-            .join(target);
-        let mut files = 0;
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
-            let path = entry.unwrap().path();
-            let data = std::fs::read(&path).unwrap();
-            let outcome = std::panic::catch_unwind(|| check(&data));
-            assert!(outcome.is_ok(), "{target}: {path:?} fails");
-            files += 1;
-        }
-        assert!(files > 0, "{dir:?} has no corpus files");
-    }
+    use sysprims::fuzzing::replay;
 
     #[test]
     fn corpus_ffi_process_list() {

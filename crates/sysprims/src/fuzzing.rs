@@ -6,7 +6,7 @@
 //! consistent with the bytes it was given. A failed assertion is a finding: the fuzzer saves
 //! the input as a crash.
 //!
-//! Nothing here performs I/O. Not part of the API: compiled only for this crate's tests and
+//! The fuzz entry points perform no I/O; [`replay`] reads the corpus. Not part of the API: compiled only for this crate's tests and
 //! with the `fuzzing` feature, and may change at any time.
 
 use std::path::{Path, PathBuf};
@@ -289,27 +289,30 @@ fn check_directories(mount: &Mount, text: &str) {
     }
 }
 
+/// Feeds every file of `fuzz/corpus/<target>/` to `check` and panics naming the first one it
+/// fails on (or if there is none): the corpus replay that plain `cargo test` runs, here and in
+/// the C ABI crate.
+pub fn replay(target: &str, check: fn(&[u8])) {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let outcome = std::panic::catch_unwind(|| check(&data));
+        assert!(outcome.is_ok(), "{target}: {path:?} fails");
+        files += 1;
+    }
+    assert!(files > 0, "{dir:?} has no corpus files");
+}
+
 #[cfg(test)]
 mod tests {
     //! The corpus replay: every seed and regression file under `fuzz/corpus/<target>/` fed to
     //! its target, so that `cargo test` catches a regression the fuzzer once found.
 
-    use std::path::PathBuf;
-
-    fn replay(target: &str, check: fn(&[u8])) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/corpus")
-            .join(target);
-        let mut files = 0;
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
-            let path = entry.unwrap().path();
-            let data = std::fs::read(&path).unwrap();
-            let outcome = std::panic::catch_unwind(|| check(&data));
-            assert!(outcome.is_ok(), "{target}: {path:?} fails");
-            files += 1;
-        }
-        assert!(files > 0, "{dir:?} has no corpus files");
-    }
+    use super::replay;
 
     #[test]
     fn corpus_proc_stat() {

@@ -9,42 +9,13 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
-use std::process::Command;
-
-use common::{Group, have, is_root, require, run_in_pid_namespace};
+use common::{have, is_root, require, run_in_pid_namespace, spawn_term_blocked, term_pending};
 use sysprims::{GuardedSignal, IdentityCheck, ProcessIdentity, Signal, TerminateTreeConfig};
 
 /// Same-tick rounds wanted.
 const ROUNDS: usize = 10;
 /// Tries per round to get a newcomer into the old process's clock tick.
 const TRIES: usize = 500;
-
-fn spawn_term_blocked() -> Group {
-    let mut cmd = Command::new("sleep");
-    cmd.arg("1000");
-    // SAFETY: sigprocmask on the child's own mask between fork and exec; async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGTERM);
-            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-            Ok(())
-        });
-    }
-    Group::spawn_with(&mut cmd)
-}
-
-fn term_pending(pid: u32) -> bool {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let hex = status
-        .lines()
-        .find_map(|l| l.strip_prefix("ShdPnd:"))
-        .unwrap()
-        .trim();
-    u64::from_str_radix(hex, 16).unwrap() & (1 << (libc::SIGTERM - 1)) != 0
-}
 
 #[test]
 #[ignore = "runs inside a PID namespace; started by guards_from_process_info_survive_same_tick_reuse"]

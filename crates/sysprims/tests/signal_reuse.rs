@@ -4,44 +4,12 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
-use std::process::Command;
-
-use common::{Group, have, is_root, require, run_in_pid_namespace};
+use common::{
+    Group, have, is_root, require, run_in_pid_namespace, spawn_term_blocked, term_pending,
+};
 use sysprims::{GuardedSignal, ProcessIdentity, Signal};
 
 const ROUNDS: usize = 100;
-
-/// `sleep 1000` with SIGTERM blocked: a TERM sent to it stays pending, visible in
-/// `/proc/PID/status`, so a wrong signal is seen for certain instead of racing the exit.
-fn spawn_term_blocked() -> Group {
-    let mut cmd = Command::new("sleep");
-    cmd.arg("1000");
-    // SAFETY: sigprocmask on the child's own mask between fork and exec; async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGTERM);
-            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-            Ok(())
-        });
-    }
-    Group::spawn_with(&mut cmd)
-}
-
-/// Whether SIGTERM is pending for the process (its shared pending set, where kill(2) and
-/// pidfd_send_signal put it).
-fn term_pending(pid: u32) -> bool {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let hex = status
-        .lines()
-        .find_map(|l| l.strip_prefix("ShdPnd:"))
-        .unwrap()
-        .trim();
-    let mask = u64::from_str_radix(hex, 16).unwrap();
-    mask & (1 << (libc::SIGTERM - 1)) != 0
-}
 
 /// Make the next process get `pid`.
 fn next_pid_is(pid: u32) {

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{Group, require, run_ignored_scenario};
+use common::{Group, require, run_ignored_scenario, term_pending};
 use sysprims::{
     ErrorCode, KillDescendantsOptions, ProcessHandle, ProcessIdentity, Signal, SignalOptions,
     SysprimsError, TerminateTreeConfig,
@@ -75,17 +75,6 @@ fn assert_thread_error(
         msg.contains(&format!("\"{tid}\"")),
         "{what} names the value: {msg}"
     );
-}
-
-/// Whether SIGTERM is pending for the whole process `pid` (where kill(2) puts it).
-fn term_pending(pid: u32) -> bool {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let hex = status
-        .lines()
-        .find_map(|l| l.strip_prefix("ShdPnd:"))
-        .unwrap()
-        .trim();
-    u64::from_str_radix(hex, 16).unwrap() & (1 << (libc::SIGTERM - 1)) != 0
 }
 
 /// Every entry point that takes a PID, given `tid` (a thread of process `tgid`), refuses it

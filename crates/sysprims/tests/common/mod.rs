@@ -468,3 +468,33 @@ impl Drop for Cleanup {
         }
     }
 }
+
+/// `sleep 1000` with SIGTERM blocked: a TERM sent to it stays pending, visible in
+/// `/proc/PID/status`, so a wrong signal is seen for certain instead of racing the exit.
+pub fn spawn_term_blocked() -> Group {
+    let mut cmd = Command::new("sleep");
+    cmd.arg("1000");
+    // SAFETY: sigprocmask on the child's own mask between fork and exec; async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    Group::spawn_with(&mut cmd)
+}
+
+/// Whether SIGTERM is pending for the whole process `pid` (its shared pending set, where
+/// kill(2) and pidfd_send_signal put it).
+pub fn term_pending(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("ShdPnd:"))
+        .unwrap()
+        .trim();
+    u64::from_str_radix(hex, 16).unwrap() & (1 << (libc::SIGTERM - 1)) != 0
+}

@@ -273,22 +273,28 @@ fn pointers(strings: &[CString]) -> Vec<*const c_char> {
         .collect()
 }
 
-/// The kernel's `struct clone_args` (version 2, with `cgroup`).
+/// The kernel's `struct clone_args` (version 2, with `cgroup`). The job watchdog passes only
+/// its first [`CLONE_ARGS_SIZE_VER0`] bytes.
 #[repr(C)]
 #[derive(Default)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-    set_tid: u64,
-    set_tid_size: u64,
-    cgroup: u64,
+pub(super) struct CloneArgs {
+    pub(super) flags: u64,
+    pub(super) pidfd: u64,
+    pub(super) child_tid: u64,
+    pub(super) parent_tid: u64,
+    pub(super) exit_signal: u64,
+    pub(super) stack: u64,
+    pub(super) stack_size: u64,
+    pub(super) tls: u64,
+    pub(super) set_tid: u64,
+    pub(super) set_tid_size: u64,
+    pub(super) cgroup: u64,
 }
+
+/// The size of version 0 of `struct clone_args` (up to `tls`), which clone3 accepts from the
+/// start (Linux 5.3).
+pub(super) const CLONE_ARGS_SIZE_VER0: usize = 64;
+const _: () = assert!(std::mem::offset_of!(CloneArgs, set_tid) == CLONE_ARGS_SIZE_VER0);
 
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 /// The child's stack: it runs a few system calls, nothing deep.

@@ -306,29 +306,15 @@ fn spawn(header: *mut u8, region: *mut u8, share: bool) -> Option<(i32, Option<O
     spawn_fork(header).map(|(pid, fd)| (pid, fd, false))
 }
 
-/// The kernel's `struct clone_args` (version 0).
-#[repr(C)]
-#[derive(Default)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-}
-
 #[cfg(target_arch = "x86_64")]
 fn spawn_clone3(header: *mut u8, region: *mut u8, share: bool) -> Option<(i32, OwnedFd)> {
     let mut pidfd: libc::c_int = -1;
-    let mut clone_args = CloneArgs {
+    let mut clone_args = super::spawn::CloneArgs {
         // No exit signal: a host's SIGCHLD handler or waitpid(-1) never sees it.
         flags: libc::CLONE_PIDFD as u64,
         pidfd: &mut pidfd as *mut libc::c_int as u64,
         exit_signal: 0,
-        ..CloneArgs::default()
+        ..super::spawn::CloneArgs::default()
     };
     if share {
         clone_args.flags |= libc::CLONE_VM as u64;
@@ -355,8 +341,9 @@ fn spawn_clone3(header: *mut u8, region: *mut u8, share: bool) -> Option<(i32, O
                 "ud2",
                 "2:",
                 inlateout("rax") libc::SYS_clone3 as isize => ret,
-                in("rdi") &clone_args as *const CloneArgs,
-                in("rsi") std::mem::size_of::<CloneArgs>(),
+                in("rdi") &clone_args as *const super::spawn::CloneArgs,
+                // Only the first version's fields are used: clone3 works from Linux 5.3 on.
+                in("rsi") super::spawn::CLONE_ARGS_SIZE_VER0,
                 in("r12") header as *mut c_void,
                 in("r13") watchdog_main as extern "C" fn(*mut c_void) -> !,
                 lateout("rcx") _,
