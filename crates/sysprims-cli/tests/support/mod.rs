@@ -2,6 +2,9 @@
 //! gates and children that are always cleaned up.
 #![allow(dead_code)]
 
+#[path = "../../../sysprims/tests/common/cmdline.rs"]
+mod cmdline;
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -227,7 +230,7 @@ pub fn marked_pids(marker: &str) -> BTreeSet<u32> {
     for (pid, entry) in proc_entries() {
         // A `sysprims timeout`'s watchdog shares its memory, and so its command line, and may
         // be a moment behind it in exiting once the run is over: it is not the test's.
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
+        if let Some(cmdline) = cmdline::settled_cmdline(&entry.path())
             && cmdline.windows(needle.len()).any(|w| w == needle)
             && std::fs::read(entry.path().join("comm")).ok().as_deref()
                 != Some(

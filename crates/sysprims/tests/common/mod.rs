@@ -1,6 +1,9 @@
 //! Test support: children that are always cleaned up, event-based waits, capability gates.
 #![allow(dead_code)]
 
+mod cmdline;
+pub use cmdline::settled_cmdline;
+
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -296,9 +299,9 @@ pub fn marker(tag: &str) -> String {
 }
 
 /// Whether `/proc/<pid>/cmdline` has an argument that contains `marker`. Zombies have no
-/// command line: they do not count.
+/// command line: they do not count. A process caught inside `execve` is read again.
 fn has_marker(pid: u32, marker: &str) -> bool {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
+    settled_cmdline(std::path::Path::new(&format!("/proc/{pid}")))
         .map(|cmdline| {
             cmdline
                 .split(|&b| b == 0)
