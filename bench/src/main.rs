@@ -23,6 +23,7 @@ mod herd;
 mod jobs;
 mod measure;
 mod net;
+mod run;
 mod signal;
 mod timeout;
 
@@ -82,6 +83,13 @@ fn main() {
     if args.peek().is_some_and(|a| a == "timeout") {
         if let Err(msg) = timeout::main(args.skip(1)) {
             eprintln!("sysprims-bench timeout: {msg}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.peek().is_some_and(|a| a == "run") {
+        if let Err(msg) = run::main(args.skip(1)) {
+            eprintln!("sysprims-bench run: {msg}");
             std::process::exit(1);
         }
         return;

@@ -43,6 +43,8 @@ type TimeoutConfig struct {
 	Stdin  Stdio `json:"stdin,omitzero"`
 	Stdout Stdio `json:"stdout,omitzero"`
 	Stderr Stdio `json:"stderr,omitzero"`
+	// Limits are enforced by the kernel on the whole job, as in SpawnInGroupConfig.
+	Limits JobLimits `json:"limits,omitzero"`
 }
 
 // Outcomes of a run (TimeoutResult.Outcome).
@@ -78,6 +80,8 @@ type TimeoutResult struct {
 	ExitCode *int `json:"exit_code"`
 	// Signal is the signal that killed the command, when one did.
 	Signal *int `json:"signal"`
+	// EndedBy is how the command ended: EndedByExit, EndedBySignal or EndedByOOMKill.
+	EndedBy *string `json:"ended_by"`
 	// PID is the command's PID (already reaped).
 	PID uint32 `json:"pid"`
 	// PGID is the command's own process group; nil with Foreground.
@@ -98,6 +102,9 @@ type TimeoutResult struct {
 	ElapsedMS uint64 `json:"elapsed_ms"`
 	// Warnings are degradations and anything else worth logging.
 	Warnings []string `json:"warnings"`
+	// Usage is what the job's whole tree used, read from its cgroup when it ended; nil for a
+	// job without a cgroup (Warnings say so).
+	Usage *JobUsage `json:"usage"`
 }
 
 // MarshalJSON writes the document as the library does: `escalated` only in a timed-out

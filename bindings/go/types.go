@@ -226,7 +226,62 @@ type SpawnInGroupConfig struct {
 	// means "when this program exits"; do not set it from a goroutine that locks its thread
 	// and then returns.
 	KillOnParentDeath bool `json:"kill_on_parent_death,omitempty"`
+	// Limits are enforced by the kernel on the whole job through its cgroup (zero: none).
+	Limits JobLimits `json:"limits,omitzero"`
 }
+
+// JobLimits are limits on a job's whole tree, written to its cgroup before the child runs
+// (the library's JobLimits). Each is optional (nil: no limit). A limit needs the job's
+// cgroup to have the controller (memory, pids, cpu): with ContainmentAuto a limit that
+// cannot be applied is named in the result's Warnings and the job runs without it; with
+// ContainmentCgroup the spawn fails with ErrNotSupported naming the controller; with
+// ContainmentProcessGroup any limit is ErrInvalidArgument. Out-of-range values (0, above the
+// machine) are ErrInvalidArgument naming the value.
+type JobLimits struct {
+	// MemoryMaxBytes is the most memory the whole job may use (memory.max); past it the
+	// kernel's OOM killer ends a process of the job (EndedByOOMKill).
+	MemoryMaxBytes *uint64 `json:"memory_max_bytes,omitempty"`
+	// MemorySwapMaxBytes is the most swap the whole job may use (memory.swap.max); 0 is no
+	// swap.
+	MemorySwapMaxBytes *uint64 `json:"memory_swap_max_bytes,omitempty"`
+	// PidsMax is the most processes and threads the job may have at once (pids.max).
+	PidsMax *uint64 `json:"pids_max,omitempty"`
+	// CPUMax is the CPU the whole job may use, in CPUs: 0.5 is half of one, 2 two whole
+	// CPUs (cpu.max).
+	CPUMax *float64 `json:"cpu_max,omitempty"`
+}
+
+// JobUsage is what a job's whole tree used, read from its cgroup when it ended (the
+// library's JobUsage). A nil field is one the kernel does not report here (controller not
+// enabled for the job, or a kernel too old: memory.peak needs 5.19).
+type JobUsage struct {
+	// CPUUserUS is CPU time in user mode, microseconds (cpu.stat user_usec).
+	CPUUserUS *uint64 `json:"cpu_user_us"`
+	// CPUSystemUS is CPU time in the kernel, microseconds (cpu.stat system_usec).
+	CPUSystemUS *uint64 `json:"cpu_system_us"`
+	// MemoryPeakBytes is the most memory the tree used at once (memory.peak): the tree's
+	// total, not its largest process.
+	MemoryPeakBytes *uint64 `json:"memory_peak_bytes"`
+	// OOMEvents counts the times the job reached its memory limit and the kernel had to act
+	// (memory.events oom).
+	OOMEvents *uint64 `json:"oom_events"`
+	// OOMKills counts processes of the job killed by the kernel's OOM killer (memory.events
+	// oom_kill).
+	OOMKills *uint64 `json:"oom_kills"`
+	// PidsPeak is the most processes the job had at once (pids.peak).
+	PidsPeak *uint64 `json:"pids_peak"`
+}
+
+// How a process ended (WaitPIDResult.EndedBy, TimeoutResult.EndedBy).
+const (
+	// EndedByExit: it exited, with an exit code.
+	EndedByExit = "exit"
+	// EndedBySignal: a signal killed it.
+	EndedBySignal = "signal"
+	// EndedByOOMKill: the kernel's OOM killer (SIGKILL with an OOM kill counted in the job's
+	// cgroup), not a person or a supervisor.
+	EndedByOOMKill = "oom_kill"
+)
 
 // SpawnInGroupResult is a started job.
 type SpawnInGroupResult struct {
@@ -302,6 +357,10 @@ type TerminateTreeResult struct {
 	Warnings []string `json:"warnings"`
 	// ElapsedMS is the wall time of the call.
 	ElapsedMS uint64 `json:"elapsed_ms"`
+	// Usage is what the job's whole tree used, when the tree was a job with a cgroup of its
+	// own (read before the cgroup was removed); Usage.OOMKills says whether the kernel's OOM
+	// killer struck. nil for a tree without one.
+	Usage *JobUsage `json:"usage"`
 }
 
 // KillDescendantsOptions says which descendants KillDescendants signals.
@@ -332,6 +391,12 @@ type WaitPIDResult struct {
 	ExitCode *int32 `json:"exit_code"`
 	// Signal is the signal that ended the process, when its status could be read.
 	Signal *int32 `json:"signal"`
+	// EndedBy is how the process ended, when its status is known: EndedByExit,
+	// EndedBySignal, or EndedByOOMKill for a job's first process killed by the OOM killer.
+	EndedBy *string `json:"ended_by"`
+	// Usage is what the job's whole tree used, when the process led a job with a cgroup of
+	// its own; nil for any other process.
+	Usage *JobUsage `json:"usage"`
 	// Warnings say anything worth logging (why the status is unknown, "cancelled").
 	Warnings []string `json:"warnings"`
 }

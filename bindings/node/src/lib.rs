@@ -989,6 +989,7 @@ impl SpawnOptions {
             containment: containment_of(&self.containment)?,
             cgroup_parent: self.cgroup_parent.map(PathBuf::from),
             kill_on_parent_death: self.kill_on_parent_death.unwrap_or(false),
+            limits: sysprims::JobLimits::default(),
         })
     }
 }

@@ -6,12 +6,17 @@
    group) and ended whole afterwards.
 2. Process(pid).create_time() + exe() + cmdline() for one process, repeated.
 
-Each measurement is the median of several rounds, the two libraries alternating.
-Usage: python bench/bench_vs_psutil.py [--sleepers N] [--rounds R]
+Each measurement is the median of several rounds, the two libraries alternating. Besides
+the wall-clock time (what the targets are about), each round records the CPU time the
+process used (all threads, user + system) and the calling thread's: on a machine shared with
+other work the wall clock moves with the load, the CPU times much less. The load average is
+printed before and after.
+Usage: python bench/bench_vs_psutil.py [--sleepers N] [--rounds R] [--calls C]
 """
 
 import argparse
 import os
+import resource
 import statistics
 import time
 
@@ -22,13 +27,28 @@ import sysprims
 ATTRS = ["pid", "name", "cmdline", "create_time", "exe"]
 
 
-def median_time(fn, rounds):
-    times = []
+def measure(fn):
+    """(wall seconds, process CPU seconds, calling thread's CPU seconds) of one call."""
+    r0, m0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.thread_time(), time.perf_counter()
+    fn()
+    t1, m1, r1 = time.perf_counter(), time.thread_time(), resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return (t1 - t0, cpu, m1 - m0)
+
+
+def compare(what, ours_fn, theirs_fn, rounds, per, unit, scale):
+    """Alternate the two, `rounds` times each; print the medians and their ratios."""
+    ours, theirs = [], []
     for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        ours.append(measure(ours_fn))
+        theirs.append(measure(theirs_fn))
+    med = [[statistics.median(r[i] for r in runs) / per for i in range(3)] for runs in (ours, theirs)]
+    (ow, oc, om), (tw, tc, _) = med
+    print(
+        f"{what}: sysprims {ow * scale:.1f} {unit}, psutil {tw * scale:.1f} {unit}, ratio {ow / tw:.2f}x"
+        f" (CPU time: sysprims {oc * scale:.1f} {unit}, of which calling thread {om * scale:.1f},"
+        f" psutil {tc * scale:.1f}, ratio {oc / tc:.2f}x)"
+    )
 
 
 def main():
@@ -50,12 +70,13 @@ def main():
         n_theirs = len(list(psutil.process_iter(ATTRS)))
         print(f"processes listed: sysprims {n_ours}, psutil {n_theirs} ({job.containment})")
 
-        ours, theirs = [], []
-        for _ in range(args.rounds):
-            ours.append(median_time(lambda: list(sysprims.process_iter(ATTRS)), 1))
-            theirs.append(median_time(lambda: list(psutil.process_iter(ATTRS)), 1))
-        o, t = statistics.median(ours), statistics.median(theirs)
-        print(f"process_iter({ATTRS}): sysprims {o * 1e3:.1f} ms, psutil {t * 1e3:.1f} ms, ratio {o / t:.2f}x")
+        print("load average before: %.2f %.2f %.2f" % os.getloadavg())
+        compare(
+            f"process_iter({ATTRS})",
+            lambda: list(sysprims.process_iter(ATTRS)),
+            lambda: list(psutil.process_iter(ATTRS)),
+            args.rounds, 1, "ms", 1e3,
+        )
 
         pid = sysprims.Process(job.pid).children()[0].pid
 
@@ -69,12 +90,13 @@ def main():
 
             return run
 
-        ours, theirs = [], []
-        for _ in range(args.rounds):
-            ours.append(median_time(one(sysprims.Process), 1) / args.calls)
-            theirs.append(median_time(one(psutil.Process), 1) / args.calls)
-        o, t = statistics.median(ours), statistics.median(theirs)
-        print(f"Process(pid).create_time()+exe()+cmdline(): sysprims {o * 1e6:.1f} us, psutil {t * 1e6:.1f} us, ratio {o / t:.2f}x")
+        compare(
+            "Process(pid).create_time()+exe()+cmdline()",
+            one(sysprims.Process),
+            one(psutil.Process),
+            args.rounds, args.calls, "us", 1e6,
+        )
+        print("load average after: %.2f %.2f %.2f" % os.getloadavg())
     finally:
         job.kill()
 

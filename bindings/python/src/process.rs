@@ -66,7 +66,12 @@ pub fn name_from(comm: &str, cmdline: &[String], exe: Option<&str>) -> String {
 #[pyclass(module = "sysprims._sysprims", subclass, frozen)]
 pub struct Process {
     pid: u32,
+    /// What tells the process from a later one with its PID. For a `Process(pid)` holding a
+    /// pidfd: the start (ticks, ms, boot ID) as captured; the executable and the pidfs inode
+    /// are added on first need, in `full` (see `full_identity`). Otherwise complete.
     identity: ProcessIdentity,
+    /// `identity` with the executable and pidfs inode, once a `Process(pid)` needed them.
+    full: std::sync::OnceLock<ProcessIdentity>,
     start: Start,
     /// A pidfd on the process, held by a `Process(pid)` (not by listed ones, so a listing of
     /// thousands holds no fds): reads then only need to check it is still there.
@@ -85,6 +90,7 @@ impl Process {
             pid,
             start: Start::UnixMs(start_ms.unwrap_or(0)),
             identity: ProcessIdentity::from_parts(pid, start_ms, exe),
+            full: std::sync::OnceLock::new(),
             handle: None,
             exit: Mutex::new(None),
             exe: std::sync::OnceLock::new(),
@@ -121,11 +127,7 @@ impl Process {
             }
             Ok(value)
         });
-        outcome.map_err(|e| match e {
-            PyErrLater::Lib(e) => error(py, e),
-            PyErrLater::Gone(why) => gone(py, pid, why),
-            PyErrLater::Read(e) => read_error(py, pid, e),
-        })
+        outcome.map_err(|e| e.into_py(py, pid))
     }
 
     /// Read the process, checked to be the stored one.
@@ -142,18 +144,8 @@ impl Process {
 
     /// The executable, read now (see `exe`).
     fn read_exe(&self, py: Python<'_>) -> PyResult<String> {
-        let fast = self.pinned(py, |pid| {
-            Ok(
-                rustix::fs::readlink(format!("/proc/{pid}/exe"), Vec::with_capacity(256))
-                    .ok()
-                    .and_then(|p| p.into_string().ok()),
-            )
-        })?;
+        let fast = self.pinned(py, |pid| Ok(crate::procfs::read_exe(pid)))?;
         if let Some(path) = fast {
-            let path = match path.strip_suffix(" (deleted)") {
-                Some(stem) if !std::path::Path::new(&path).exists() => stem.to_string(),
-                _ => path,
-            };
             return Ok(path);
         }
         let info = self.read(py)?;
@@ -170,18 +162,52 @@ impl Process {
         }
     }
 
-    fn proc_dir(&self, py: Python<'_>) -> PyResult<ProcDir> {
+    /// `/proc/<pid>/<name>` of the stored process, read whole: by path, pinned by the held
+    /// pidfd (checked after the read), or else through a `/proc/<pid>` directory opened now
+    /// whose start time matches the stored one.
+    fn read_file(&self, py: Python<'_>, name: &'static str) -> PyResult<Vec<u8>> {
         let start = self.start;
+        let held = self.handle.is_some();
         self.pinned(py, |pid| {
-            ProcDir::open(pid, start).map_err(PyErrLater::Read)
+            if held {
+                return crate::procfs::read_proc_file(pid, name)
+                    .map_err(|e| PyErrLater::Read(ReadError::from(e)));
+            }
+            let (dir, _) = ProcDir::open_checked(pid, start).map_err(PyErrLater::Read)?;
+            dir.read(name).map_err(PyErrLater::Read)
         })
     }
 
-    /// Signal the stored process only.
+    /// The identity with everything it can hold: for a `Process(pid)`, the capture's start
+    /// plus the executable (`exe()`'s answer if there was one, else read now and kept only if
+    /// the held pidfd's process was still there after the read) and the pidfs inode (from the
+    /// held pidfd, which names the same process whenever it is asked, even after its exit).
+    /// Taken once; signals and `identity()` use it.
+    fn full_identity(&self, py: Python<'_>) -> &ProcessIdentity {
+        let Some(handle) = self.handle.as_ref().filter(|h| h.has_pidfd()) else {
+            return &self.identity;
+        };
+        if let Some(full) = self.full.get() {
+            return full;
+        }
+        // exe() answers "" for a process without an executable: the identity has none.
+        let exe = self.exe.get().filter(|e| !e.is_empty()).cloned();
+        let (pid, base) = (self.pid, &self.identity);
+        let full = py.detach(|| crate::procfs::complete(handle, pid, base, exe));
+        self.full.get_or_init(|| full)
+    }
+
+    /// Signal the stored process only: through the held pidfd where there is one (which
+    /// names exactly this process: once it is reaped the send fails, whatever has the PID),
+    /// else through a pidfd opened now and checked against the identity.
     fn signal(&self, py: Python<'_>, signal: Signal) -> PyResult<()> {
-        let identity = &self.identity;
+        let identity = self.full_identity(py);
+        let held = self.handle.as_ref().filter(|h| h.has_pidfd());
         let outcome = py
-            .detach(|| sysprims::signal_if(identity, signal))
+            .detach(|| match held {
+                Some(handle) => handle.signal_if(identity, signal),
+                None => sysprims::signal_if(identity, signal),
+            })
             .map_err(|e| error(py, e))?;
         match outcome {
             GuardedSignal::Signalled { .. } => Ok(()),
@@ -198,6 +224,16 @@ enum PyErrLater {
     Lib(sysprims::SysprimsError),
     Gone(&'static str),
     Read(ReadError),
+}
+
+impl PyErrLater {
+    fn into_py(self, py: Python<'_>, pid: u32) -> PyErr {
+        match self {
+            PyErrLater::Lib(e) => error(py, e),
+            PyErrLater::Gone(why) => gone(py, pid, why),
+            PyErrLater::Read(e) => read_error(py, pid, e),
+        }
+    }
 }
 
 pub fn read_error(py: Python<'_>, pid: u32, e: ReadError) -> PyErr {
@@ -228,12 +264,16 @@ impl Process {
             return Ok(Process::listed(pid, start_ms, exe));
         }
         let (handle, identity) = py
-            .detach(|| -> sysprims::Result<_> {
-                let handle = ProcessHandle::open(pid)?;
-                let identity = handle.identity()?;
+            .detach(|| -> Result<_, PyErrLater> {
+                let handle = ProcessHandle::open(pid).map_err(PyErrLater::Lib)?;
+                let identity = if handle.has_pidfd() {
+                    crate::procfs::capture(&handle, pid).map_err(PyErrLater::Read)?
+                } else {
+                    handle.identity().map_err(PyErrLater::Lib)?
+                };
                 Ok((handle, identity))
             })
-            .map_err(|e| error(py, e))?;
+            .map_err(|e| e.into_py(py, pid))?;
         let start = match (identity.start_time_boot_ticks, identity.start_time_unix_ms) {
             (Some(t), _) => Start::Ticks(t),
             (None, ms) => Start::UnixMs(ms.unwrap_or(0)),
@@ -241,6 +281,7 @@ impl Process {
         Ok(Process {
             pid,
             identity,
+            full: std::sync::OnceLock::new(),
             start,
             handle: Some(handle),
             exit: Mutex::new(None),
@@ -256,9 +297,11 @@ impl Process {
 
     /// The stored identity, as a dict (`pid`, `start_time_unix_ms`, `start_time_boot_ticks`,
     /// `boot_id`, `exe_path`, `pidfs_inode`): what tells this process from a later one with
-    /// the same PID.
+    /// the same PID. A `Process(pid)` takes the start when made and the executable and pidfs
+    /// inode when first needed (this call or a signal): `exe_path` is `exe()`'s
+    /// answer, or the one read then (`None` once the process has exited).
     fn identity(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        to_py(py, &self.identity)
+        to_py(py, self.full_identity(py))
     }
 
     /// The parent's PID (0 for none).
@@ -289,14 +332,7 @@ impl Process {
         self.pinned(py, |pid| {
             let bytes = crate::procfs::read_proc_file(pid, "cmdline")
                 .map_err(|e| PyErrLater::Read(ReadError::from(e)))?;
-            let body = bytes.strip_suffix(b"\0").unwrap_or(&bytes);
-            if body.is_empty() {
-                return Ok(Vec::new());
-            }
-            Ok(body
-                .split(|&b| b == 0)
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect())
+            Ok(crate::procfs::split_cmdline(&bytes))
         })
     }
 
@@ -330,13 +366,20 @@ impl Process {
 
     /// `(rss, vms, shared, text, lib, data, dirty)` in bytes.
     fn _memory_info(&self, py: Python<'_>) -> PyResult<[u64; 7]> {
-        let dir = self.proc_dir(py)?;
-        dir.memory_info().map_err(|e| read_error(py, self.pid, e))
+        Ok(crate::procfs::memory_info(&self.read_file(py, "statm")?))
     }
 
     /// `(user, system, children_user, children_system, iowait)` in seconds.
     fn _cpu_times(&self, py: Python<'_>) -> PyResult<(f64, f64, f64, f64, f64)> {
-        Ok(self.proc_dir(py)?.cpu_times())
+        let bytes = self.read_file(py, "stat")?;
+        match crate::procfs::parse_stat(&bytes) {
+            Some(stat) => Ok(stat.cpu_times()),
+            None => Err(read_error(
+                py,
+                self.pid,
+                ReadError::Other(format!("cannot parse /proc/{}/stat", self.pid)),
+            )),
+        }
     }
 
     /// The children as `(pid, start_ms, exe)` tuples; every descendant when `recursive`.
@@ -360,6 +403,13 @@ impl Process {
     /// True while the process runs or is a zombie not yet reaped; False once it has exited,
     /// and also when its PID now names another process.
     fn is_running(&self, py: Python<'_>) -> PyResult<bool> {
+        if let Some(held) = self.handle.as_ref().filter(|h| h.has_pidfd()) {
+            // The held pidfd answers for the process itself: present until reaped.
+            return match py.detach(|| held.is_present()) {
+                Ok(present) => Ok(present),
+                Err(e) => Err(error(py, e)),
+            };
+        }
         let identity = &self.identity;
         match py.detach(|| sysprims::verify_identity(identity)) {
             Ok(check) => Ok(check == IdentityCheck::Same),
@@ -395,24 +445,42 @@ impl Process {
     #[pyo3(signature = (timeout = None))]
     fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<i64>> {
         let limit = seconds_arg("timeout", timeout)?;
-        let (pid, identity, exit) = (self.pid, &self.identity, &self.exit);
+        let (pid, exit) = (self.pid, &self.exit);
+        // The held pidfd, where there is one, names only this process: waited for through
+        // it. Otherwise a pidfd opened now, checked against the identity.
+        let held = self.handle.as_ref().filter(|h| h.has_pidfd());
+        // Without a held pidfd the identity is complete already.
+        let identity = &self.identity;
         let outcome = py.detach(|| -> sysprims::Result<Option<Option<i64>>> {
             let mut known = exit.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(code) = *known {
                 return Ok(Some(code));
             }
-            let handle = match ProcessHandle::open(pid) {
-                Ok(h) => h,
-                Err(e) if e.code() == ErrorCode::NotFound => {
-                    *known = Some(None);
-                    return Ok(Some(None));
+            let opened;
+            let handle = match held {
+                Some(handle) => {
+                    if !handle.is_present()? {
+                        *known = Some(None);
+                        return Ok(Some(None));
+                    }
+                    handle
                 }
-                Err(e) => return Err(e),
+                None => {
+                    opened = match ProcessHandle::open(pid) {
+                        Ok(h) => h,
+                        Err(e) if e.code() == ErrorCode::NotFound => {
+                            *known = Some(None);
+                            return Ok(Some(None));
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    if opened.verify(identity)? != IdentityCheck::Same {
+                        *known = Some(None);
+                        return Ok(Some(None));
+                    }
+                    &opened
+                }
             };
-            if handle.verify(identity)? != IdentityCheck::Same {
-                *known = Some(None);
-                return Ok(Some(None));
-            }
             let r = handle.wait(limit)?;
             if !r.exited {
                 return Ok(None);
@@ -552,8 +620,8 @@ pub fn _iter<'py>(
             .as_ref()
             .is_some_and(|n| n.iter().any(|(_, a)| matches!(a, A::Cmdline | A::Name))),
     };
-    let rows = py
-        .detach(|| crate::procfs::lean_list(wanted))
+    let mut listing = py
+        .detach(|| crate::procfs::LeanListing::start(wanted))
         .map_err(|e| {
             raise(
                 py,
@@ -565,28 +633,32 @@ pub fn _iter<'py>(
         })?;
     let info_key = pyo3::intern!(py, "info");
     let list = PyList::empty(py);
-    for row in rows {
-        let obj = cls.call1((row.pid, (row.start_ms, row.exe.as_deref())))?;
-        if let Some(names) = &names {
-            let info = PyDict::new(py);
-            for (key, a) in names {
-                match a {
-                    A::Pid => info.set_item(key, row.pid)?,
-                    A::Ppid => info.set_item(key, row.ppid)?,
-                    A::Name => {
-                        info.set_item(key, name_from(&row.comm, &row.cmdline, row.exe.as_deref()))?
+    // Each block is turned into objects here, with the GIL, while the workers read on.
+    while let Some(rows) = py.detach(|| listing.next_block()) {
+        for row in rows {
+            let obj = cls.call1((row.pid, (row.start_ms, row.exe.as_deref())))?;
+            if let Some(names) = &names {
+                let info = PyDict::new(py);
+                for (key, a) in names {
+                    match a {
+                        A::Pid => info.set_item(key, row.pid)?,
+                        A::Ppid => info.set_item(key, row.ppid)?,
+                        A::Name => info.set_item(
+                            key,
+                            name_from(&row.comm, &row.cmdline, row.exe.as_deref()),
+                        )?,
+                        A::Exe => info.set_item(key, row.exe.as_deref().unwrap_or(""))?,
+                        A::Cmdline => info.set_item(key, PyList::new(py, &row.cmdline)?)?,
+                        A::CreateTime => match row.start_ms {
+                            Some(ms) => info.set_item(key, ms as f64 / 1000.0)?,
+                            None => info.set_item(key, ad_value.as_ref())?,
+                        },
                     }
-                    A::Exe => info.set_item(key, row.exe.as_deref().unwrap_or(""))?,
-                    A::Cmdline => info.set_item(key, PyList::new(py, &row.cmdline)?)?,
-                    A::CreateTime => match row.start_ms {
-                        Some(ms) => info.set_item(key, ms as f64 / 1000.0)?,
-                        None => info.set_item(key, ad_value.as_ref())?,
-                    },
                 }
+                obj.setattr(info_key, info)?;
             }
-            obj.setattr(info_key, info)?;
+            list.append(obj)?;
         }
-        list.append(obj)?;
     }
     Ok(list)
 }

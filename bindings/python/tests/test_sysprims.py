@@ -15,6 +15,7 @@ import sys
 import tempfile
 import textwrap
 import threading
+import time
 
 import psutil
 import pytest
@@ -137,6 +138,71 @@ def test_process_reads_match_psutil(children):
     assert ident["pid"] == c.pid and ident["start_time_unix_ms"] is not None
 
 
+def test_process_identity_is_the_kernels_as_the_library_takes_it(children):
+    # Process(pid) captures its identity itself (stat and the exe link read by path, then
+    # checked through its pidfd, whose pidfs inode it takes): every field must be what the
+    # kernel says, and what the library's own capture and checks agree with.
+    c = children.sleeper()
+    ours = sysprims.Process(c.pid)
+    ident = ours.identity()
+    with open(f"/proc/{c.pid}/stat") as f:
+        ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    assert ident["pid"] == c.pid and ident["start_time_boot_ticks"] == ticks
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        assert ident["boot_id"] == f.read().strip()
+    assert ident["exe_path"] == os.readlink(f"/proc/{c.pid}/exe") == psutil.Process(c.pid).exe()
+    fd = os.pidfd_open(c.pid)
+    try:
+        inode = os.fstat(fd).st_ino
+    finally:
+        os.close(fd)
+    if tuple(int(x) for x in os.uname().release.split(".")[:2]) >= (6, 9):
+        assert ident["pidfs_inode"] == inode
+    # The library's listing computes the same start (to the ms), and its verify accepts it.
+    full = {p.pid: p.info for p in sysprims.process_iter(["create_time", "status"])}
+    assert ident["start_time_unix_ms"] / 1000 == full[c.pid]["create_time"] == ours.create_time()
+    assert abs(ours.create_time() - psutil.Process(c.pid).create_time()) < 0.011
+    assert sysprims.Process.from_identity(ident).is_running()
+    # The guarded signal compares the pidfs inode with the library's: it is sent.
+    ours.terminate()
+    assert c.wait(timeout=10) == -signal.SIGTERM
+    assert not ours.is_running()
+
+
+def test_identity_and_exe_after_an_exec_are_the_new_programs_as_in_psutil(children):
+    # Process(pid) takes the start time at once and the executable when first needed (as
+    # psutil reads exe() on first call): after an exec, exe() and the identity give the new
+    # program, and signals still reach the process (its pidfs inode, or start and exe, match).
+    r, w = os.pipe()
+    c = children.start(
+        ["sh", "-c", f'read x; exec "$0" -c "import os; os.write({w}, b\'x\'); input()"', sys.executable],
+        pass_fds=(w,),
+    )
+    os.close(w)
+    ours = sysprims.Process(c.pid)
+    assert ours.create_time() == sysprims.Process(c.pid).create_time()
+    attrs = ["pid", "exe", "cmdline"]
+    before = {p.pid: p for p in sysprims.process_iter(attrs)}[c.pid]
+    assert before.info["exe"] == os.path.realpath(shutil.which("sh"))
+    c.stdin.write(b"go\n")
+    c.stdin.flush()
+    assert os.read(r, 1) == b"x"
+    os.close(r)
+    assert ours.exe() == psutil.Process(c.pid).exe() == os.path.realpath(sys.executable)
+    assert ours.identity()["exe_path"] == ours.exe()
+    # The lean listing reads the link again for a process whose command line changed (it
+    # keeps what the last listing read only for an unchanged start, name and command line).
+    after = {p.pid: p for p in sysprims.process_iter(attrs)}[c.pid]
+    assert after.info["exe"] == ours.exe() and after.info["cmdline"][0] == sys.executable
+    # The listing before the exec holds the old executable: it refuses to signal.
+    with pytest.raises(sysprims.NoSuchProcess):
+        before.send_signal(signal.SIGTERM)
+    assert after.is_running()
+    assert ours.is_running()
+    ours.terminate()
+    assert c.wait(timeout=10) == -signal.SIGTERM
+
+
 def test_long_names_are_completed_from_the_command_line_as_psutil_does(children, tmp_path):
     prog = tmp_path / "a-program-name-longer-than-fifteen"
     shutil.copy("/bin/sleep", prog)
@@ -246,6 +312,17 @@ def test_pids_and_pid_exists_and_process_iter(children):
     assert any(p.pid == c.pid for p in sysprims.process_iter())
 
 
+def _settled_cmdline(pid):
+    """Reread /proc/PID/cmdline while execve leaves it empty (bounded: a live process whose
+    exec finished always has a non-empty one)."""
+    for _ in range(100_000):
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if f.read():
+                return
+        os.sched_yield()
+    raise AssertionError(f"process {pid} never showed a command line")
+
+
 def test_lean_process_iter_matches_the_full_listing_and_guards_signals(children, tmp_path):
     # process_iter with only pid/ppid/name/exe/cmdline/create_time reads just stat, the exe
     # link and cmdline; its values and the identity of its objects must be the full
@@ -255,6 +332,10 @@ def test_lean_process_iter_matches_the_full_listing_and_guards_signals(children,
     exe = tmp_path / "a-name-longer-than-fifteen"
     shutil.copy(shutil.which("sleep"), exe)
     long_name = children.start([str(exe), "1000"])
+    # Popen returns once the exec has begun; the kernel sets up the new command line a moment
+    # later (an empty /proc/PID/cmdline until then), so wait for it before comparing listings.
+    for pid in (c.pid, long_name.pid):
+        _settled_cmdline(pid)
     attrs = ["pid", "ppid", "name", "exe", "cmdline", "create_time"]
     lean = {p.pid: p for p in sysprims.process_iter(attrs)}
     full = {p.pid: p.info for p in sysprims.process_iter(attrs + ["status"])}
@@ -280,6 +361,52 @@ def test_lean_process_iter_matches_the_full_listing_and_guards_signals(children,
     with pytest.raises(sysprims.NoSuchProcess):
         listed.kill()
     assert not listed.is_running()
+
+
+def test_lean_listing_of_many_processes_is_complete_in_order_and_as_the_full_one():
+    # Enough processes for the lean listing to split its blocks of PIDs between threads:
+    # every sleeper is listed once, in PID order, with what the library's full listing and
+    # psutil say of it.
+    n = 400
+    r, w = os.pipe()
+    os.set_inheritable(w, True)
+    script = f"i=0; while [ $i -lt {n} ]; do sleep 1000 & i=$((i+1)); done; echo ready >/dev/fd/{w}; wait"
+    job = sysprims.spawn_in_group(["sh", "-c", script], stdout="null", grace=1)
+    os.close(w)
+    try:
+        with os.fdopen(r) as f:
+            assert f.readline() == "ready\n"
+        sleepers = {p.pid for p in sysprims.Process(job.pid).children()}
+        assert len(sleepers) == n
+        # "ready" follows the forks, not the execs: until its exec is through, a sleeper is
+        # still the shell, or has an empty command line. Read each until it is `sleep`.
+        deadline = time.monotonic() + 30
+        for pid in sleepers:
+            while True:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f.read() == b"sleep\x001000\x00":
+                        break
+                assert time.monotonic() < deadline, f"sleeper {pid} never ran sleep"
+        attrs = ["pid", "name", "cmdline", "create_time", "exe"]
+        lean = list(sysprims.process_iter(attrs))
+        pids = [p.pid for p in lean]
+        assert pids == sorted(set(pids))
+        assert sleepers <= set(pids)
+        full = {p.pid: p.info for p in sysprims.process_iter(attrs + ["status"])}
+        theirs = {p.pid: p.info for p in psutil.process_iter(attrs)}
+        # Listed again: the executables the first listing read are kept for the processes
+        # whose start, name and command line are unchanged; the same answers.
+        again = {p.pid: p.info for p in sysprims.process_iter(attrs)}
+        assert all(again[p.pid] == p.info for p in lean if p.pid in sleepers)
+        for p in lean:
+            if p.pid in sleepers:
+                assert p.info == {k: full[p.pid][k] for k in attrs}, p.pid
+                assert p.info["cmdline"] == theirs[p.pid]["cmdline"] == ["sleep", "1000"]
+                assert p.info["exe"] == theirs[p.pid]["exe"]
+                assert abs(p.info["create_time"] - theirs[p.pid]["create_time"]) < 0.011
+    finally:
+        job.kill()
+        job.wait(timeout=30)
 
 
 def test_exe_is_cached_from_its_first_answer_as_in_psutil(children):
@@ -484,12 +611,18 @@ REUSE_SCRIPT = textwrap.dedent(
                 wrong += 1
             except sysprims.NoSuchProcess:
                 pass
-        try:
-            stored.name()
-            wrong += 1
-        except sysprims.NoSuchProcess:
-            pass
+        for read in (stored.name, stored.exe, stored.cmdline, stored.cpu_times,
+                     stored.memory_info, stored.ppid):
+            try:
+                read()
+                wrong += 1
+            except sysprims.NoSuchProcess:
+                pass
         assert stored.wait(0) is None
+        # The stored identity was completed (executable, pidfs inode) only now, after the
+        # reuse: the newcomer's executable must not have been taken for the process's.
+        if stored.identity()["exe_path"] is not None:
+            wrong += 1
         with open(f"/proc/{new.pid}/status") as f:
             pending = [l for l in f if l.startswith("ShdPnd:") or l.startswith("SigPnd:")]
         if any(int(l.split()[1], 16) & (1 << (signal.SIGTERM - 1)) for l in pending):

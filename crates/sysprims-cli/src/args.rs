@@ -124,6 +124,80 @@ pub fn size_kb(text: &str) -> Result<u64, String> {
     Ok(kb.round() as u64)
 }
 
+/// A size in bytes for a job limit: a number with an optional binary unit, `K`, `M`, `G` or
+/// `T` (powers of 1024, as cgroup's `memory.max` and systemd's `MemoryMax=` read them;
+/// `KiB`, `MiB`, ... and `KB`, `MB`, ... are read the same, `B` or no unit is bytes). A
+/// fraction is rounded down to a whole byte. `allow_zero` lets 0 through (a swap limit of 0
+/// is "no swap"); otherwise 0 is refused.
+fn size_bytes_inner(text: &str, allow_zero: bool) -> Result<u64, String> {
+    let (value, unit) = number_and_unit(text, "size", "512M, 1.5G, 1048576")?;
+    let upper = unit.to_ascii_uppercase();
+    let prefix = upper
+        .strip_suffix("IB")
+        .or_else(|| upper.strip_suffix('B'))
+        .unwrap_or(&upper);
+    let factor: f64 = match prefix {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown unit {unit:?} (use K, M, G or T, powers of 1024; no unit is bytes)"
+            ));
+        }
+    };
+    let bytes = (value * factor).floor();
+    if bytes >= u64::MAX as f64 {
+        return Err(format!("{text:?} is too large"));
+    }
+    if bytes == 0.0 && !allow_zero {
+        return Err(format!(
+            "{text:?} is 0 bytes: a limit must be more than that"
+        ));
+    }
+    Ok(bytes as u64)
+}
+
+/// A memory limit in bytes (see [`size_bytes_inner`]); 0 is refused.
+pub fn size_bytes(text: &str) -> Result<u64, String> {
+    size_bytes_inner(text, false)
+}
+
+/// A swap limit in bytes (see [`size_bytes_inner`]); 0 means no swap.
+pub fn size_bytes_or_zero(text: &str) -> Result<u64, String> {
+    size_bytes_inner(text, true)
+}
+
+/// A count of at least 1, as a `u64` (`--pids-max`).
+pub fn count(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    if t.starts_with('-') {
+        return Err(format!("{text:?} is negative: must be at least 1"));
+    }
+    match t.parse::<u64>() {
+        Ok(0) => Err(format!("{text:?}: must be at least 1")),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a whole number")),
+    }
+}
+
+/// A number of CPUs, more than 0 (`--cpu-max 0.5` is half of one CPU).
+pub fn cpus(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of CPUs (examples: 0.5, 2)"))?;
+    if !value.is_finite() {
+        return Err(format!("{text:?} is not a finite number"));
+    }
+    if value <= 0.0 {
+        return Err(format!("{text:?}: the number of CPUs must be more than 0"));
+    }
+    Ok(value)
+}
+
 /// A count of at least 1.
 pub fn positive(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
@@ -198,6 +272,42 @@ mod tests {
         assert_eq!(size_kb("2MB").unwrap(), 2048);
         assert!(size_kb("-1").unwrap_err().contains("negative"));
         assert!(size_kb("5X").is_err());
+    }
+
+    #[test]
+    fn limit_sizes() {
+        assert_eq!(size_bytes("1048576").unwrap(), 1 << 20);
+        assert_eq!(size_bytes("512B").unwrap(), 512);
+        assert_eq!(size_bytes("4K").unwrap(), 4096);
+        assert_eq!(size_bytes("200M").unwrap(), 200 << 20);
+        assert_eq!(size_bytes("200MiB").unwrap(), 200 << 20);
+        assert_eq!(size_bytes("200mb").unwrap(), 200 << 20);
+        assert_eq!(size_bytes("1.5G").unwrap(), 3 << 29);
+        assert_eq!(size_bytes("2T").unwrap(), 2 << 40);
+        assert_eq!(size_bytes_or_zero("0").unwrap(), 0);
+        for (bad, says) in [
+            ("0", "\"0\" is 0 bytes"),
+            ("0M", "\"0M\" is 0 bytes"),
+            ("-1M", "negative"),
+            ("12X", "unknown unit \"X\""),
+            ("", "empty"),
+            ("M", "starts with a number"),
+            ("1..2G", "not a number"),
+            ("99999999999T", "too large"),
+        ] {
+            let e = size_bytes(bad).unwrap_err();
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+        assert_eq!(count("64").unwrap(), 64);
+        assert!(count("0").unwrap_err().contains("at least 1"));
+        assert!(count("-3").unwrap_err().contains("negative"));
+        assert!(count("x").unwrap_err().contains("\"x\""));
+        assert_eq!(cpus("0.5").unwrap(), 0.5);
+        assert!(cpus("0").unwrap_err().contains("more than 0"));
+        assert!(cpus("-1").unwrap_err().contains("more than 0"));
+        assert!(cpus("nan").is_err());
+        assert!(cpus("inf").is_err());
+        assert!(cpus("half").unwrap_err().contains("\"half\""));
     }
 
     #[test]

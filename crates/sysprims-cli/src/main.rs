@@ -11,23 +11,16 @@ mod args;
 mod descendants;
 mod fds;
 mod filter;
+mod generate;
 mod kill;
 mod kill_descendants;
 mod output;
 mod ports;
 mod pstat;
+mod run;
 mod spawn;
 mod terminate_tree;
-#[cfg(unix)]
 mod timeout;
-/// `sysprims timeout` needs Unix signals and process groups.
-#[cfg(not(unix))]
-mod timeout {
-    pub fn main(_args: &[std::ffi::OsString]) -> i32 {
-        eprintln!("timeout: not supported on this platform yet");
-        125
-    }
-}
 mod wait;
 
 use std::io::{self, IsTerminal, Write};
@@ -50,6 +43,9 @@ Examples:
   sysprims terminate-tree 1234            SIGTERM to PID 1234 and all it started, then SIGKILL
   sysprims kill-descendants 1234 --yes    SIGTERM to what PID 1234 started, not to 1234
   sysprims timeout 10 make test           GNU timeout, but the whole tree dies on a timeout
+  sysprims run --memory-max 2G -- make    run a job with limits; report what its whole tree used
+  sysprims completions bash               a bash completion script (also zsh, fish, ...)
+  sysprims manpages DIR                   write the man pages into DIR
 
 Exit codes: 0 success, 1 failure (e.g. no such process), 2 usage error. Each command's
 --help gives its own.";
@@ -57,7 +53,7 @@ Exit codes: 0 success, 1 failure (e.g. no such process), 2 usage error. Each com
 /// Process primitives: who a PID really is, what runs below it, what it holds open.
 #[derive(Parser)]
 #[command(name = "sysprims", version, after_help = EXAMPLES)]
-struct Cli {
+pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -81,6 +77,9 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
+    Run(run::RunArgs),
+    Completions(generate::CompletionsArgs),
+    Manpages(generate::ManpagesArgs),
 }
 
 /// Why a command did not succeed.
@@ -168,9 +167,18 @@ extern "C" fn main(
         }
         #[cfg(not(unix))]
         raw.next();
-        if raw.next().is_some_and(|a| a == "timeout") {
-            let args: Vec<_> = raw.collect();
-            return timeout::main(&args).clamp(0, 255);
+        match raw.next() {
+            Some(a) if a == "timeout" => {
+                let args: Vec<_> = raw.collect();
+                return timeout::main(&args).clamp(0, 255);
+            }
+            // `run` parses with clap, but alone (the other commands' definitions are not
+            // built), and its usage errors exit 125, as timeout's do.
+            Some(a) if a == "run" => {
+                let args: Vec<_> = raw.collect();
+                return run::main(&args).clamp(0, 255);
+            }
+            _ => {}
         }
         // A handler that does nothing: a write to a closed pipe fails with EPIPE.
         #[cfg(unix)]
@@ -230,6 +238,12 @@ fn run() -> u8 {
         Command::Wait(a) => wait::run(a, &mut out),
         Command::TerminateTree(a) => terminate_tree::run(a, &mut out),
         Command::KillDescendants(a) => kill_descendants::run(a, &mut out),
+        Command::Run(a) => {
+            drop(out);
+            return run::run(a).clamp(0, 255) as u8;
+        }
+        Command::Completions(a) => generate::run_completions(a, &mut out),
+        Command::Manpages(a) => generate::run_manpages(a),
         Command::Timeout { args } => {
             drop(out);
             return timeout::main(&args).clamp(0, 255) as u8;

@@ -103,6 +103,9 @@ enum ContainmentArg {
     Cgroup,
     #[value(name = "process_group", alias = "process-group")]
     ProcessGroup,
+    /// Windows: a Job Object, or fail.
+    #[value(name = "job_object", alias = "job-object")]
+    JobObject,
 }
 
 impl From<ContainmentArg> for Containment {
@@ -111,6 +114,7 @@ impl From<ContainmentArg> for Containment {
             ContainmentArg::Auto => Containment::Auto,
             ContainmentArg::Cgroup => Containment::Cgroup,
             ContainmentArg::ProcessGroup => Containment::ProcessGroup,
+            ContainmentArg::JobObject => Containment::JobObject,
         }
     }
 }
@@ -229,6 +233,7 @@ pub fn containment_name(kind: ContainmentKind) -> &'static str {
     match kind {
         ContainmentKind::CgroupV2 => "cgroup_v2",
         ContainmentKind::ProcessGroup => "process_group",
+        ContainmentKind::JobObject => "job_object",
     }
 }
 

@@ -248,6 +248,7 @@ mod tests {
             tree_kill_reliability: sysprims::TreeKillReliability::BestEffort,
             warnings: vec!["a\nb".into()],
             elapsed_ms: 7,
+            usage: None,
         };
         let mut out = Vec::new();
         summary(&r, &mut out).unwrap();

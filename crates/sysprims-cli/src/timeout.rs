@@ -16,7 +16,7 @@ use sysprims::{
 };
 
 /// Exit statuses GNU `timeout` documents.
-const EXIT_CANCELED: i32 = 125;
+pub(crate) const EXIT_CANCELED: i32 = 125;
 const EXIT_CANNOT_INVOKE: i32 = 126;
 const EXIT_ENOENT: i32 = 127;
 
@@ -101,7 +101,7 @@ pub enum Stop {
 }
 
 /// The quotes GNU's `quote()` uses: curved in UTF-8 locales, straight otherwise.
-fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     let utf8 = ["LC_ALL", "LC_CTYPE", "LANG"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
@@ -436,11 +436,16 @@ pub fn parse(args: &[OsString]) -> Result<Options, Stop> {
 }
 
 fn say(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "timeout: {message}");
+    say_as("timeout", message);
+}
+
+/// A diagnostic on stderr, after `who: `.
+pub(crate) fn say_as(who: &str, message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{who}: {message}");
 }
 
 /// `strerror` text, without Rust's " (os error N)".
-fn strerror(errno: i32) -> String {
+pub(crate) fn strerror(errno: i32) -> String {
     let text = std::io::Error::from_raw_os_error(errno).to_string();
     match text.rfind(" (os error") {
         Some(at) => text[..at].to_string(),
@@ -449,7 +454,17 @@ fn strerror(errno: i32) -> String {
 }
 
 /// End this process the way the command ended: killed by `signal` (core dumps off, as GNU
+/// does), or, for a signal whose default is not to terminate, exit 128+N. (Windows has no
+/// death by signal: exit 128+N, the status a shell would show.)
+#[cfg(not(unix))]
+fn die_by(signal: i32) -> ! {
+    let _ = std::io::stdout().flush();
+    std::process::exit(128 + signal)
+}
+
+/// End this process the way the command ended: killed by `signal` (core dumps off, as GNU
 /// does), or, for a signal whose default is not to terminate, exit 128+N.
+#[cfg(unix)]
 fn die_by(signal: i32) -> ! {
     #[cfg(target_os = "linux")]
     let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
@@ -463,6 +478,7 @@ fn die_by(signal: i32) -> ! {
 }
 
 /// The signals passed on to the job (ALRM makes the timeout happen now).
+#[cfg(unix)]
 const FORWARDED: [i32; 7] = [
     signal_hook::consts::SIGTERM,
     signal_hook::consts::SIGINT,
@@ -478,7 +494,8 @@ const FORWARDED: [i32; 7] = [
 static INVOKED_AS: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
 
 /// Run as `timeout` (a link to `sysprims` named `timeout`): usage messages name `timeout`.
-#[cfg_attr(test, allow(dead_code))]
+// Unused on Windows, which ships a timeout.exe of its own: no link named timeout there.
+#[cfg_attr(any(test, not(unix)), allow(dead_code))]
 pub fn invoked_as_timeout() {
     let _ = INVOKED_AS.set("timeout");
 }
@@ -494,7 +511,10 @@ pub fn main(args: &[OsString]) -> i32 {
     // makes the kernel reap the command by itself: its status would be lost (waitid fails
     // with ECHILD). Back to the default, as GNU timeout does.
     // SAFETY: signal(2) with a constant disposition, before any thread is started.
-    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGCHLD, libc::SIG_DFL)
+    };
     let options = match parse(args) {
         Ok(o) => o,
         Err(Stop::Help) => {
@@ -541,59 +561,6 @@ pub fn main(args: &[OsString]) -> i32 {
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let name = command[0].clone();
-
-    // Like GNU: a process group of our own, which the command joins, so that a shell's job
-    // control treats us as one job and the command can use the terminal.
-    if !options.foreground {
-        let _ = rustix::process::setpgid(None, None);
-    }
-
-    // The handlers are installed now, before the command starts, so no signal is missed;
-    // the thread that passes them on starts once the command has (off the critical path of
-    // a short command: the command is running meanwhile).
-    let mut handled: Vec<i32> = FORWARDED.to_vec();
-    let n = signal.number();
-    if n != 0 && !handled.contains(&n) && !signal_hook::consts::FORBIDDEN.contains(&n) {
-        handled.push(n);
-    }
-    let signals = match signal_hook::iterator::Signals::new(&handled) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            say(format_args!("warning: cannot handle signals: {e}"));
-            None
-        }
-    };
-    let control = match TimeoutControl::new() {
-        Ok(c) => c,
-        Err(e) => {
-            say(format_args!("{e}"));
-            return EXIT_CANCELED;
-        }
-    };
-    let starter = std::sync::Mutex::new(signals.map(|signals| (signals, control.clone())));
-    let verbose = options.verbose;
-    let shown = quote(&name);
-    let control = control.with_observer(move |event| match event {
-        TimeoutEvent::Started { .. } => {
-            if let Some((signals, remote)) = starter.lock().ok().and_then(|mut s| s.take()) {
-                std::thread::spawn(move || forward_signals(signals, remote));
-            }
-        }
-        TimeoutEvent::Signalling { signal } if verbose => {
-            say(format_args!(
-                "sending signal {} to command {shown}",
-                gnu_name(*signal)
-            ));
-        }
-        TimeoutEvent::EndingLeftovers { signal, count } if verbose => {
-            say(format_args!(
-                "sending signal {} to {count} process(es) command {shown} left running",
-                gnu_name(*signal)
-            ));
-        }
-        _ => {}
-    });
 
     let config = TimeoutConfig {
         signal,
@@ -608,21 +575,25 @@ pub fn main(args: &[OsString]) -> i32 {
         cleanup: options.cleanup,
         ..TimeoutConfig::default()
     };
-    let outcome = match sysprims::run_with_timeout_controlled(
-        &name,
-        &command[1..],
+    let outcome = match run_job(
+        "timeout",
+        &command,
         options.duration,
         &config,
-        &control,
+        options.verbose,
+        !options.foreground,
     ) {
         Ok(o) => o,
-        Err(e) => return spawn_error(&name, &e),
+        Err(status) => return status,
     };
     if let Some(file) = json_file.as_mut() {
         let report = TimeoutReport::new(command, options.duration, &config, outcome.clone());
-        let written = serde_json::to_writer_pretty(&mut *file, &report)
+        // Buffered: serde writes a pretty document in hundreds of small pieces.
+        let mut buffered = std::io::BufWriter::new(&mut *file);
+        let written = serde_json::to_writer_pretty(&mut buffered, &report)
             .map_err(std::io::Error::from)
-            .and_then(|()| file.write_all(b"\n"));
+            .and_then(|()| buffered.write_all(b"\n"))
+            .and_then(|()| buffered.flush());
         if let Err(e) = written {
             say(format_args!("cannot write the JSON report: {e}"));
         }
@@ -630,7 +601,95 @@ pub fn main(args: &[OsString]) -> i32 {
     finish(&outcome, &options, signal)
 }
 
+/// Start `command` (its name first) as a job, pass the signals this process receives on to
+/// it, and wait for it as `config` says: the machinery `sysprims timeout` and `sysprims run`
+/// share. `who` prefixes diagnostics (`timeout: ...`). With `new_group`, this process first
+/// makes a process group of its own, which the command joins (GNU timeout's behaviour);
+/// `config.foreground` should be true, since the command is to share our group. On failure
+/// the status to exit with: 125 (sysprims failed), 126 (cannot invoke), 127 (not found).
+pub(crate) fn run_job(
+    who: &str,
+    command: &[String],
+    duration: Duration,
+    config: &TimeoutConfig,
+    verbose: bool,
+    new_group: bool,
+) -> Result<TimeoutOutcome, i32> {
+    let name = &command[0];
+    // Like GNU: a process group of our own, which the command joins, so that a shell's job
+    // control treats us as one job and the command can use the terminal.
+    #[cfg(unix)]
+    if new_group {
+        let _ = rustix::process::setpgid(None, None);
+    }
+    #[cfg(not(unix))]
+    let _ = new_group;
+
+    // The handlers are installed now, before the command starts, so no signal is missed;
+    // the thread that passes them on starts once the command has (off the critical path of
+    // a short command: the command is running meanwhile).
+    // Windows has no signals to pass on: Ctrl-C and Ctrl-Break reach the command through
+    // the console it shares with us, and our own end closes the job's handle, which ends
+    // the job (kill-on-close).
+    #[cfg(not(unix))]
+    let signals: Option<()> = None;
+    #[cfg(unix)]
+    let signals = {
+        let mut handled: Vec<i32> = FORWARDED.to_vec();
+        let n = config.signal.number();
+        if n != 0 && !handled.contains(&n) && !signal_hook::consts::FORBIDDEN.contains(&n) {
+            handled.push(n);
+        }
+        match signal_hook::iterator::Signals::new(&handled) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                say_as(who, format_args!("warning: cannot handle signals: {e}"));
+                None
+            }
+        }
+    };
+    let control = match TimeoutControl::new() {
+        Ok(c) => c,
+        Err(e) => {
+            say_as(who, format_args!("{e}"));
+            return Err(EXIT_CANCELED);
+        }
+    };
+    let starter = std::sync::Mutex::new(signals.map(|signals| (signals, control.clone())));
+    let shown = quote(name);
+    let who_owned = who.to_string();
+    let control = control.with_observer(move |event| match event {
+        TimeoutEvent::Started { .. } => {
+            if let Some((signals, remote)) = starter.lock().ok().and_then(|mut s| s.take()) {
+                #[cfg(unix)]
+                std::thread::spawn(move || forward_signals(signals, remote));
+                #[cfg(not(unix))]
+                let _ = (signals, remote);
+            }
+        }
+        TimeoutEvent::Signalling { signal } if verbose => {
+            say_as(
+                &who_owned,
+                format_args!("sending signal {} to command {shown}", gnu_name(*signal)),
+            );
+        }
+        TimeoutEvent::EndingLeftovers { signal, count } if verbose => {
+            say_as(
+                &who_owned,
+                format_args!(
+                    "sending signal {} to {count} process(es) command {shown} left running",
+                    gnu_name(*signal)
+                ),
+            );
+        }
+        _ => {}
+    });
+    sysprims::run_with_timeout_controlled(name, &command[1..], duration, config, &control)
+        .map_err(|e| spawn_error(who, name, &e))
+}
+
 /// Pass the signals timeout receives on to the job; ALRM makes the deadline pass now.
+#[cfg(unix)]
 fn forward_signals(mut signals: signal_hook::iterator::Signals, control: TimeoutControl) {
     for sig in signals.forever() {
         if sig == signal_hook::consts::SIGALRM {
@@ -667,16 +726,19 @@ fn gnu_name(signal: Signal) -> String {
     }
 }
 
-fn spawn_error(name: &str, e: &SysprimsError) -> i32 {
+fn spawn_error(who: &str, name: &str, e: &SysprimsError) -> i32 {
     match e {
         SysprimsError::SpawnFailed {
             errno: Some(errno), ..
         } => {
-            say(format_args!(
-                "failed to run command {}: {}",
-                quote(name),
-                strerror(*errno)
-            ));
+            say_as(
+                who,
+                format_args!(
+                    "failed to run command {}: {}",
+                    quote(name),
+                    strerror(*errno)
+                ),
+            );
             if *errno == libc_enoent() {
                 EXIT_ENOENT
             } else {
@@ -684,14 +746,21 @@ fn spawn_error(name: &str, e: &SysprimsError) -> i32 {
             }
         }
         e => {
-            say(format_args!("{e}"));
+            say_as(who, format_args!("{e}"));
             EXIT_CANCELED
         }
     }
 }
 
+#[cfg(unix)]
 fn libc_enoent() -> i32 {
     rustix::io::Errno::NOENT.raw_os_error()
+}
+
+/// `ERROR_FILE_NOT_FOUND`, what the Windows spawn reports for a program it cannot find.
+#[cfg(not(unix))]
+fn libc_enoent() -> i32 {
+    2
 }
 
 #[cfg(test)]

@@ -127,6 +127,8 @@ mod tests {
             timed_out: !exited,
             exit_code,
             signal,
+            ended_by: None,
+            usage: None,
             warnings: Vec::new(),
         }
     }

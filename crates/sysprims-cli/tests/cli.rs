@@ -1,4 +1,6 @@
 //! The `sysprims` binary, run as users run it.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod support;
 

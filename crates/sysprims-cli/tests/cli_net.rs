@@ -1,5 +1,7 @@
 //! `sysprims fds` and `sysprims ports`, run as users run them, against sockets held by
 //! processes the tests start.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod support;
 

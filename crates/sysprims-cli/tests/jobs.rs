@@ -6,6 +6,8 @@
 //! guard kills whatever still carries the marker, by PID, and the job's cgroup when there is
 //! one, even when the test fails. Tests wait on a FIFO the processes write to, and on pidfds,
 //! never on sleeps.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod support;
 

@@ -1,5 +1,7 @@
 //! `sysprims kill` as users run it: against the system `kill`, on real processes, and with
 //! bad input inside a PID namespace where a mistake cannot reach the machine.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod support;
 

@@ -1,6 +1,8 @@
 //! `sysprims terminate-tree` on hostile paths (issue 13): the shell that runs it as the root,
 //! and the CLI SIGKILLed while it ends a cgroup job. Real processes and cgroups; the job's
 //! processes carry a marker in their command line and are ended by it, never by name.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod support;
 

@@ -7,6 +7,8 @@
 //! against a `sleep` that cannot finish first: no case depends on which of two close events
 //! wins. The tree tests make the deadline pass with SIGALRM once every process has reported
 //! on a FIFO, so they do not depend on timing at all.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod support;
 

@@ -426,3 +426,60 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Limits go in through the JSON configs and usage comes back in the JSON results: a job
+/// spawned with `limits` over the C ABI, waited for, reports `ended_by` and `usage`; the
+/// timeout report does too; out-of-range limits are InvalidArgument naming the value.
+#[test]
+fn limits_in_and_usage_out_through_json() {
+    let config = CString::new(
+        r#"{"argv":["sh","-c","exit 4"],"stdin":"null","containment":"cgroup",
+            "limits":{"pids_max":16,"cpu_max":1.0,"accounting":true}}"#,
+    )
+    .unwrap();
+    let mut out = poison();
+    // SAFETY: a live C string and a valid out pointer.
+    let rc = unsafe { sysprims_spawn_in_group(config.as_ptr(), &mut out) };
+    if rc != SYSPRIMS_OK {
+        let message = last_message().unwrap_or_default();
+        assert!(
+            std::env::var("SYSPRIMS_REQUIRE_ALL").as_deref() != Ok("1"),
+            "limits over the C ABI: {message}"
+        );
+        eprintln!("skipped: no cgroup controllers for limits here: {message}");
+        return;
+    }
+    let spawned: serde_json::Value = serde_json::from_str(&take(out).unwrap()).unwrap();
+    let pid = spawned["pid"].as_u64().unwrap() as u32;
+    // SAFETY: a valid out pointer.
+    let done = ok_json(|o| unsafe { sysprims_wait_pid(pid, 60_000, o) });
+    assert_eq!(done["exit_code"], 4, "{done}");
+    assert_eq!(done["ended_by"], "exit", "{done}");
+    assert!(done["usage"]["cpu_user_us"].is_u64(), "{done}");
+    assert!(done["usage"]["pids_peak"].is_u64() || done["usage"]["pids_peak"].is_null());
+
+    let request = CString::new(
+        r#"{"argv":["true"],"timeout_ms":60000,
+            "config":{"stdin":"null","limits":{"accounting":true}}}"#,
+    )
+    .unwrap();
+    // SAFETY: a live C string and a valid out pointer.
+    let report = ok_json(|o| unsafe { sysprims_timeout_run(request.as_ptr(), o) });
+    assert_eq!(report["ended_by"], "exit", "{report}");
+    assert!(report["usage"].is_object(), "{report}");
+
+    for (json, says) in [
+        (r#"{"argv":["true"],"limits":{"pids_max":0}}"#, "pids_max"),
+        (r#"{"argv":["true"],"limits":{"cpu_max":-1}}"#, "-1"),
+        (
+            r#"{"argv":["true"],"limits":{"memory_max_bytes":-5}}"#,
+            "-5",
+        ),
+    ] {
+        let json = CString::new(json).unwrap();
+        // SAFETY: a live C string and a valid out pointer.
+        check_invalid(says, |o| unsafe {
+            sysprims_spawn_in_group(json.as_ptr(), o)
+        });
+    }
+}

@@ -1,7 +1,8 @@
 //! Entry points for the fuzz targets under `fuzz/` and for the corpus replay test.
 //!
 //! Each function feeds arbitrary bytes to the pure parsers of one kind of kernel data (the
-//! `/proc` files, the `sock_diag` netlink dump, `mountinfo`, cgroup files) and asserts what
+//! `/proc` files, the `sock_diag` netlink dump, `mountinfo`, cgroup files, macOS's
+//! `KERN_PROCARGS2` and `proc_bsdinfo` records) and asserts what
 //! must hold for any input: the parser returns (no panic, no overflow), and what it returns is
 //! consistent with the bytes it was given. A failed assertion is a finding: the fuzzer saves
 //! the input as a crash.
@@ -55,6 +56,7 @@ pub fn validate_timeout(request: &TimeoutRequest) -> Result<()> {
         containment: config.containment,
         cgroup_parent: config.cgroup_parent.clone(),
         kill_on_parent_death: config.kill_on_parent_death,
+        limits: config.limits,
     })
 }
 
@@ -289,6 +291,50 @@ fn check_directories(mount: &Mount, text: &str) {
     }
 }
 
+/// macOS's records, parsed here on any host: a `KERN_PROCARGS2` buffer and a `proc_bsdinfo`
+/// record. Every string returned is a NUL-free piece of the input, no more arguments than the
+/// buffer's `argc`, and a record is read only from a full-size input.
+pub fn macos_records(data: &[u8]) {
+    use crate::sys::macos::parse::{PROC_BSDINFO_SIZE, parse_bsdinfo, parse_procargs2};
+    if let Ok(args) = parse_procargs2(data) {
+        let argc = i32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+        assert!(args.argv.len() <= argc as usize);
+        let total: usize = std::iter::once(args.exec_path)
+            .chain(args.argv.iter().copied())
+            .chain(args.env.iter().copied())
+            .map(|s| {
+                assert!(!s.contains(&0), "a string holds a NUL");
+                s.len() + 1
+            })
+            .sum();
+        assert!(total <= data.len() + 1, "more bytes returned than given");
+        assert!(args.env.iter().all(|v| !v.is_empty()));
+    } else {
+        assert!(data.len() < 4 || data[3] & 0x80 != 0);
+    }
+    match parse_bsdinfo(data) {
+        Ok(info) => {
+            assert!(data.len() >= PROC_BSDINFO_SIZE);
+            assert!(info.name.len() <= 32 && !info.name.contains(&0));
+            assert_eq!(info.start_time_ms(), info.start_time_us / 1000);
+        }
+        Err(_) if data.len() >= PROC_BSDINFO_SIZE => {
+            // A full record is refused only for a start time that is not one.
+            let field = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap());
+            let (sec, usec) = (field(120), field(128));
+            assert!(
+                usec >= 1_000_000
+                    || sec
+                        .checked_mul(1_000_000)
+                        .and_then(|us| us.checked_add(usec))
+                        .is_none(),
+                "a full record with a valid start time was refused"
+            );
+        }
+        Err(_) => {}
+    }
+}
+
 /// Feeds every file of `fuzz/corpus/<target>/` to `check` and panics naming the first one it
 /// fails on (or if there is none): the corpus replay that plain `cargo test` runs, here and in
 /// the C ABI crate.
@@ -352,5 +398,10 @@ mod tests {
     #[test]
     fn corpus_cgroup_files() {
         replay("cgroup_files", super::cgroup_files);
+    }
+
+    #[test]
+    fn corpus_macos_records() {
+        replay("macos_records", super::macos_records);
     }
 }

@@ -6,10 +6,9 @@ use std::time::{Duration, Instant};
 use crate::error::{Result, SysprimsError};
 use crate::pid::Pid;
 use crate::signal::{ProcessHandle, Signal};
-use crate::spawn::{
-    ContainmentKind, SPAWN_IN_GROUP_RESULT_SCHEMA_ID, SpawnInGroupConfig, SpawnInGroupResult,
-    TreeKillReliability,
-};
+#[cfg(not(windows))]
+use crate::spawn::{ContainmentKind, TreeKillReliability};
+use crate::spawn::{SPAWN_IN_GROUP_RESULT_SCHEMA_ID, SpawnInGroupConfig, SpawnInGroupResult};
 use crate::sys::jobs as sys;
 use crate::tree::{TerminateTreeConfig, TerminateTreeResult};
 use crate::wait::WaitPidResult;
@@ -40,6 +39,8 @@ pub struct Job {
     reaped: bool,
     /// With `kill_on_drop`: ends the job if this process dies without dropping the `Job`.
     watchdog: sys::JobWatchdog,
+    /// Where the job's memory and pids counters are.
+    placement: sys::Placement,
 }
 
 impl std::fmt::Debug for Job {
@@ -67,6 +68,14 @@ pub(crate) fn validate(config: &SpawnInGroupConfig) -> Result<()> {
             "is empty: argv[0] must name the program to run",
         ));
     }
+    config.limits.validate()?;
+    if !config.limits.is_empty() && config.containment == crate::spawn::Containment::ProcessGroup {
+        return Err(SysprimsError::invalid(
+            "limits",
+            serde_json::to_string(&config.limits).unwrap_or_default(),
+            "need a cgroup, and containment process_group has none: use auto or cgroup",
+        ));
+    }
     for key in config.env.keys() {
         if key.is_empty() || key.contains('=') || key.contains('\0') {
             return Err(SysprimsError::invalid(
@@ -87,25 +96,37 @@ impl Job {
     pub fn spawn(config: &SpawnInGroupConfig) -> Result<Job> {
         validate(config)?;
         let started = sys::start(config, true, true, false)?;
+        // Windows: a Job Object or nothing, and no process groups (pgid null).
+        #[cfg(windows)]
+        let (containment, tree_kill_reliability, has_group) = {
+            let (c, r) = started.containment();
+            (c, r, false)
+        };
+        #[cfg(not(windows))]
+        let (containment, tree_kill_reliability, has_group) = if started.cgroup.is_some() {
+            (
+                ContainmentKind::CgroupV2,
+                TreeKillReliability::Guaranteed,
+                true,
+            )
+        } else {
+            (
+                ContainmentKind::ProcessGroup,
+                TreeKillReliability::BestEffort,
+                true,
+            )
+        };
         let handle = ProcessHandle::from_sys(started.handle);
         let pid = handle.pid().get();
         let mut job = Job {
             result: SpawnInGroupResult {
                 schema_id: SPAWN_IN_GROUP_RESULT_SCHEMA_ID.to_string(),
                 pid,
-                pgid: Some(pid),
+                pgid: has_group.then_some(pid),
                 // Filled in below, once the job value exists to carry a warning.
                 identity: crate::process::ProcessIdentity::from_parts(pid, None, None),
-                tree_kill_reliability: if started.cgroup.is_some() {
-                    TreeKillReliability::Guaranteed
-                } else {
-                    TreeKillReliability::BestEffort
-                },
-                containment: if started.cgroup.is_some() {
-                    ContainmentKind::CgroupV2
-                } else {
-                    ContainmentKind::ProcessGroup
-                },
+                tree_kill_reliability,
+                containment,
                 cgroup: started.cgroup,
                 warnings: started.warnings,
             },
@@ -113,6 +134,7 @@ impl Job {
             kill_on_drop: false,
             reaped: false,
             watchdog: started.watchdog,
+            placement: started.placement,
         };
         // The child is ours and unreaped, so this is its identity even if it has exited.
         match job.handle.identity() {
@@ -139,6 +161,10 @@ impl Job {
         self.kill_on_drop = yes;
         if !yes {
             self.watchdog.end();
+        } else if cfg!(windows) {
+            // Kill-on-close: the kernel ends the job when this process's handle closes.
+            #[cfg(windows)]
+            self.watchdog.arm_job();
         } else if !self.watchdog.is_armed()
             && let Some(dir) = &self.result.cgroup
         {
@@ -160,6 +186,29 @@ impl Job {
     /// The job's cgroup, when it has one.
     pub fn cgroup(&self) -> Option<&std::path::Path> {
         self.result.cgroup.as_deref()
+    }
+
+    /// What the job's whole tree has used so far, read from its cgroup now (all of it, once
+    /// the job has ended): for a supervisor that watches a running job. `None` for a job
+    /// without a cgroup, or once its cgroup has been removed.
+    ///
+    /// ```
+    /// use sysprims::{Job, SpawnInGroupConfig};
+    ///
+    /// let job = Job::spawn(&SpawnInGroupConfig {
+    ///     argv: vec!["sleep".into(), "60".into()],
+    ///     ..Default::default()
+    /// })
+    /// .unwrap()
+    /// .kill_on_drop(true);
+    /// if job.cgroup().is_some() {
+    ///     assert!(job.usage().unwrap().cpu_user_us.is_some());
+    /// }
+    /// ```
+    pub fn usage(&self) -> Option<crate::limits::JobUsage> {
+        let dir = self.result.cgroup.as_deref()?;
+        dir.exists()
+            .then(|| sys::usage_placed(dir, &self.placement))
     }
 
     /// A handle on the job's first process, for signals that cannot hit a newcomer.
@@ -205,9 +254,24 @@ impl Job {
             ));
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let result = sys::wait_first(self.handle.sys(), deadline)?;
+        let mut result = sys::wait_first(self.handle.sys(), deadline)?;
         if result.exited {
             self.reaped = true;
+            match &self.result.cgroup {
+                // The first process had left the job's cgroup: read it here.
+                Some(dir) if result.usage.is_none() && dir.exists() => {
+                    result.usage = Some(sys::usage(dir));
+                    result.ended_by = crate::limits::EndedBy::of(
+                        result.exit_code,
+                        result.signal,
+                        result.usage.as_ref(),
+                    );
+                }
+                Some(_) => {}
+                None => result
+                    .warnings
+                    .push(crate::limits::NO_USAGE_WARNING.to_string()),
+            }
             if let Some(dir) = &self.result.cgroup {
                 sys::remove_if_empty(dir);
                 // Processes the first one left are still running: their cgroup goes when
@@ -239,6 +303,17 @@ impl Job {
     /// longer names it).
     pub fn terminate(&mut self, config: &TerminateTreeConfig) -> Result<TerminateTreeResult> {
         let pid = Pid::new(self.result.pid)?;
+        // Windows: the job object holds the job whether or not its first process has exited.
+        #[cfg(windows)]
+        if let Some(entry) = self.watchdog.job() {
+            let found = sys::FoundJob::Ours(std::sync::Arc::clone(entry));
+            let result = sys::terminate_job(pid, &found, config, None)?;
+            if !self.reaped && result.exited {
+                let done = sys::wait_first(self.handle.sys(), Some(Instant::now()))?;
+                self.reaped = done.exited;
+            }
+            return Ok(result);
+        }
         let result = match (&self.result.cgroup, self.reaped) {
             (Some(dir), true) if !dir.exists() => {
                 // Removed once its last process had exited: the job is over.
@@ -335,5 +410,10 @@ impl JobCgroupRef {
     /// Remove the cgroup if no process is left in it; quietly keep it otherwise.
     pub(crate) fn remove_if_empty(&self) {
         sys::remove_if_empty(&self.path);
+    }
+
+    /// What the job has used so far (all of it, once it is empty).
+    pub(crate) fn usage(&self) -> crate::limits::JobUsage {
+        sys::usage(&self.path)
     }
 }

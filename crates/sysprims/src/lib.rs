@@ -50,6 +50,7 @@ pub mod fds;
 pub mod fuzzing;
 mod job;
 pub mod json;
+pub mod limits;
 pub mod pid;
 pub mod ports;
 pub mod process;
@@ -68,6 +69,7 @@ pub use fds::{
     SocketInfo, SocketProtocol, SocketState, list_fds,
 };
 pub use job::Job;
+pub use limits::{EndedBy, JobLimits, JobUsage};
 pub use pid::{IntoPid, Pid};
 pub use ports::{
     PORT_BINDINGS_SCHEMA_ID, PortBinding, PortBindings, PortFilter, PortProcess, Protocol,

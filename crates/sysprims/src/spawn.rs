@@ -15,6 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::limits::JobLimits;
 use crate::process::ProcessIdentity;
 
 /// `schema_id` of [`SpawnInGroupResult`].
@@ -34,6 +35,10 @@ pub enum Containment {
     /// A process group only, even where a cgroup could be made: for testing degraded
     /// reliability.
     ProcessGroup,
+    /// Windows: a Job Object, or fail with [`NotSupported`](crate::ErrorCode::NotSupported)
+    /// (or [`PermissionDenied`](crate::ErrorCode::PermissionDenied)) saying why the child
+    /// could not be put in one. On Linux it is refused as `NotSupported` (use `cgroup`).
+    JobObject,
 }
 
 /// What actually holds a job.
@@ -43,7 +48,11 @@ pub enum ContainmentKind {
     /// A cgroup v2 of the job's own: every process the job starts stays in it.
     CgroupV2,
     /// A process group of the job's own: `setsid` and double-fork escapees can leave it.
+    /// (On Windows: a console process group, with no container around it.)
     ProcessGroup,
+    /// A Windows Job Object of the job's own, joined before the child ran: every process the
+    /// job starts is in it, and breakaway is not allowed.
+    JobObject,
 }
 
 /// Whether ending a job's whole tree is enforced by the kernel.
@@ -134,6 +143,10 @@ pub struct SpawnInGroupConfig {
     /// (`PR_SET_PDEATHSIG`). The kernel ties this to the spawning *thread*, not the process:
     /// spawn from a long-lived thread.
     pub kill_on_parent_death: bool,
+    /// Limits on the whole job, enforced by the kernel through the job's cgroup (see
+    /// [`JobLimits`]): none by default. `"limits"` in JSON.
+    #[serde(skip_serializing_if = "JobLimits::is_empty")]
+    pub limits: JobLimits,
 }
 
 /// A started job.
@@ -181,13 +194,16 @@ pub struct SpawnInGroupResult {
 ///
 /// # Errors
 /// - [`InvalidArgument`](crate::ErrorCode::InvalidArgument): empty `argv`, an argument or
-///   environment entry with a NUL byte, an environment key that is empty or contains `=`.
+///   environment entry with a NUL byte, an environment key that is empty or contains `=`, a
+///   limit out of range ([`JobLimits::validate`]), limits with
+///   [`Containment::ProcessGroup`] (no cgroup to hold them).
 /// - [`SpawnFailed`](crate::ErrorCode::SpawnFailed): the program was not found or could not
 ///   be executed, the working directory does not exist, a stdio file cannot be opened. The
 ///   message names the program or path.
 /// - [`NotSupported`](crate::ErrorCode::NotSupported) or
 ///   [`PermissionDenied`](crate::ErrorCode::PermissionDenied): `containment` is
-///   [`Containment::Cgroup`] and no cgroup can be made here.
+///   [`Containment::Cgroup`] and no cgroup can be made here, or a limit's controller
+///   (`memory`, `pids`, `cpu`) cannot be enabled for it (the message names the controller).
 ///
 /// A failed spawn leaves no process and no cgroup behind.
 pub fn spawn_in_group(config: &SpawnInGroupConfig) -> Result<SpawnInGroupResult> {

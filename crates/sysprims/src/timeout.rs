@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cancel::CancelToken;
 use crate::error::Result;
+use crate::limits::{EndedBy, JobLimits, JobUsage};
 use crate::signal::Signal;
 use crate::spawn::{Containment, ContainmentKind, StdioConfig, TreeKillReliability};
 
@@ -73,6 +74,10 @@ pub struct TimeoutConfig {
     /// `SIGKILL` the command if the thread that started it dies (default true), so a killed
     /// caller does not leave the command running.
     pub kill_on_parent_death: bool,
+    /// Limits on the whole job, as in [`SpawnInGroupConfig`](crate::SpawnInGroupConfig)
+    /// ([`JobLimits`]): none by default.
+    #[serde(skip_serializing_if = "JobLimits::is_empty")]
+    pub limits: JobLimits,
 }
 
 impl Default for TimeoutConfig {
@@ -92,6 +97,7 @@ impl Default for TimeoutConfig {
             stdout: StdioConfig::Inherit,
             stderr: StdioConfig::Inherit,
             kill_on_parent_death: true,
+            limits: JobLimits::default(),
         }
     }
 }
@@ -103,6 +109,9 @@ pub struct CommandStatus {
     pub exit_code: Option<i32>,
     /// The signal that killed the command, when one did.
     pub signal: Option<i32>,
+    /// How the command ended: `"exit"`, `"signal"`, or `"oom_kill"` when `SIGKILL` came from
+    /// the kernel's OOM killer (the job's cgroup counted an OOM kill) ([`EndedBy`]).
+    pub ended_by: Option<EndedBy>,
 }
 
 /// What [`run_with_timeout`] saw and did, whatever the outcome.
@@ -131,6 +140,9 @@ pub struct RunDetails {
     pub elapsed_ms: u64,
     /// Degradations and anything else worth logging.
     pub warnings: Vec<String>,
+    /// What the job's whole tree used, read from its cgroup when it ended ([`JobUsage`]).
+    /// `None` for a job without a cgroup (the `warnings` say so).
+    pub usage: Option<JobUsage>,
 }
 
 /// How a command run by [`run_with_timeout`] ended.
@@ -197,15 +209,15 @@ impl TimeoutOutcome {
     /// #         pid: 2, pgid: None, containment: sysprims::ContainmentKind::CgroupV2,
     /// #         tree_kill_reliability: sysprims::TreeKillReliability::Guaranteed, cgroup: None,
     /// #         forwarded_signals: vec![], leftovers_ended: 0, survivors: vec![],
-    /// #         elapsed_ms: 0, warnings: vec![],
+    /// #         elapsed_ms: 0, warnings: vec![], usage: None,
     /// #     };
     /// #     if timed_out {
     /// #         TimeoutOutcome::TimedOut { signal_sent: sysprims::Signal::TERM,
     /// #             escalated: status.signal == Some(9), status, run }
     /// #     } else { TimeoutOutcome::Completed { status, run } }
     /// # }
-    /// let exited_3 = CommandStatus { exit_code: Some(3), signal: None };
-    /// let killed_by_term = CommandStatus { exit_code: None, signal: Some(15) };
+    /// let exited_3 = CommandStatus { exit_code: Some(3), ..Default::default() };
+    /// let killed_by_term = CommandStatus { signal: Some(15), ..Default::default() };
     /// assert_eq!(outcome(exited_3, false).exit_status(false), 3);
     /// assert_eq!(outcome(killed_by_term, true).exit_status(false), 124);
     /// assert_eq!(outcome(killed_by_term, true).exit_status(true), 143);
@@ -578,6 +590,7 @@ fn run_inner(
         containment: config.containment,
         cgroup_parent: config.cgroup_parent.clone(),
         kill_on_parent_death: config.kill_on_parent_death,
+        limits: config.limits,
     };
     crate::job::validate(&spawn)?;
     crate::sys::timeout::run(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cancel::CancelToken;
 use crate::error::{Result, SysprimsError};
+use crate::limits::{EndedBy, JobUsage};
 use crate::pid::{IntoPid, Pid};
 
 /// `schema_id` of [`WaitPidResult`].
@@ -28,6 +29,14 @@ pub struct WaitPidResult {
     pub exit_code: Option<i32>,
     /// The signal that ended the process, when it was killed and its status could be read.
     pub signal: Option<i32>,
+    /// How the process ended, when its status is known: `"exit"`, `"signal"`, or
+    /// `"oom_kill"` for a job's first process killed by `SIGKILL` when the job's cgroup
+    /// counted an OOM kill ([`EndedBy`]).
+    pub ended_by: Option<EndedBy>,
+    /// What the job's whole tree used, when the process led a job with a cgroup of its own
+    /// (read before the cgroup was removed; a job whose leftovers still run is read as it
+    /// was when its first process exited). `None` for any other process.
+    pub usage: Option<JobUsage>,
     /// Anything worth logging (e.g. why the status is unknown).
     pub warnings: Vec<String>,
 }

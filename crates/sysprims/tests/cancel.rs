@@ -5,6 +5,8 @@
 //! `/proc/self/task/<tid>/syscall`), so the cancel is seen by a wait in progress rather than
 //! at its start. Processes are found by a marker in their command line and always killed by
 //! it, never by name.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! `list_fds` on real processes the tests start: files, directories, pipes, sockets, devices
 //! and anonymous inodes, each found with the right kind and details.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

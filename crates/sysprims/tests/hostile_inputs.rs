@@ -3,6 +3,8 @@
 //! address-space limit, where an up-front allocation of every candidate path aborted the
 //! process); 100,000 environment entries are merged right (in linear time: the bench has the
 //! figure); a 4 MB program name is cut in error messages.
+// Unix limits (RLIMIT_AS) and Unix spawn paths throughout.
+#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::process::Command;

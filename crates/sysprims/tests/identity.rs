@@ -1,5 +1,7 @@
 //! `ProcessIdentity` and `verify_identity` against real processes, including forced PID reuse
 //! in a fresh PID namespace.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

@@ -6,6 +6,8 @@
 //!
 //! Before the fix a `ProcessInfo` held only `start_time_unix_ms` and `exe_path`, and the guard
 //! built from them signalled the newcomer in nearly every same-tick round.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! the cgroup, a job that nests a job-named cgroup and moves its first process there,
 //! ancestors of the caller as roots, stopped members, frozen jobs, concurrent callers.
 //! Real processes and cgroups; processes are found by a marker in their command line.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! spawn_in_group, Job and terminate_tree through a job's cgroup, against real processes and
 //! real cgroups. Processes are counted by a marker in `/proc/*/cmdline`, never by name.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 
@@ -1083,4 +1085,16 @@ fn sweeping_spawn_scenario() {
     })
     .unwrap();
     job.wait(None).unwrap();
+}
+
+#[test]
+fn job_object_containment_is_refused_on_linux() {
+    let e = spawn_in_group(&SpawnInGroupConfig {
+        argv: vec!["true".into()],
+        containment: Containment::JobObject,
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), sysprims::ErrorCode::NotSupported, "{e}");
+    assert!(e.to_string().contains("Job Objects are Windows'"), "{e}");
 }

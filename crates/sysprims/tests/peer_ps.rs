@@ -1,4 +1,6 @@
 //! sysprims against `ps` (procps), side by side, on every process of this machine.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! `listening_ports` on real sockets bound to ephemeral ports by processes the tests start.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

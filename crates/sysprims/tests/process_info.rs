@@ -1,4 +1,6 @@
 //! `get_process` against real processes: ourselves, children in odd states, kernel threads.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

@@ -4,8 +4,10 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
+use sysprims::schema;
+#[cfg(unix)]
 use sysprims::{
-    IdentityCheck, ProcessFilter, ProcessIdentity, SnapshotOptions, descendants, schema, snapshot,
+    IdentityCheck, ProcessFilter, ProcessIdentity, SnapshotOptions, descendants, snapshot,
     verify_identity,
 };
 
@@ -20,6 +22,7 @@ fn load(file: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+#[cfg(unix)]
 fn validate(file: &str, document: &Value) {
     let schema = load(file);
     let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
@@ -50,6 +53,8 @@ fn schema_files_are_up_to_date() {
     }
 }
 
+// Unix: PID 1 and the Unix probe semantics (tests/windows_process.rs has the Windows side).
+#[cfg(unix)]
 #[test]
 fn library_output_validates() {
     let snap = serde_json::to_value(snapshot(&SnapshotOptions::default()).unwrap()).unwrap();
@@ -103,6 +108,8 @@ fn library_output_validates() {
     );
 }
 
+// fds and ports are Linux-only.
+#[cfg(unix)]
 #[test]
 fn fd_and_port_documents_validate() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

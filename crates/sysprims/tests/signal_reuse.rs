@@ -1,6 +1,8 @@
 //! Forced PID reuse: a guarded signal aimed at a process that has gone must never reach the
 //! newcomer that took its PID. Run in a fresh PID namespace, where writing
 //! `/proc/sys/kernel/ns_last_pid` decides the next PID.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! Signals against real processes: delivery seen by the target, protected targets, batches,
 //! handles and identity guards.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! `snapshot` and `descendants` against processes the tests start.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

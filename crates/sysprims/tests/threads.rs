@@ -4,6 +4,8 @@
 //! nothing.
 //!
 //! Before the fix `kill(<a thread of this test process>, SIGTERM)` ended this test binary.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

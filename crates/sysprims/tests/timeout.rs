@@ -2,6 +2,8 @@
 //! to pass with `TimeoutControl::expire` once the job has reported that it is ready (on a
 //! pipe), so no test depends on timing; processes are counted by a marker in
 //! `/proc/*/cmdline`.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 
@@ -67,7 +69,8 @@ fn a_command_that_finishes_reports_its_status() {
         outcome.status(),
         CommandStatus {
             exit_code: Some(3),
-            signal: None
+            signal: None,
+            ended_by: Some(sysprims::EndedBy::Exit),
         }
     );
     assert_eq!(outcome.exit_status(false), 3);

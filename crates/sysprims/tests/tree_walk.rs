@@ -1,5 +1,7 @@
 //! `terminate_tree` (the `/proc` walk) and `kill_descendants` against real trees started by
 //! bash. Every process carries a marker in its command line; survivors are counted by it.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! `wait_pid` against real processes: our children (exit codes, signals, zombies), processes
 //! that are not our children, timeouts, bad PIDs, and the fallback without pidfds.
+// Unix processes, signals and /proc throughout; the Windows tests are windows_*.rs.
+#![cfg(unix)]
 
 mod common;
 

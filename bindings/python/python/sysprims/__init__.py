@@ -333,9 +333,11 @@ def process_iter(
     With ``attrs`` (names of methods, as psutil's), each process's ``info`` attribute is a dict
     of those values, read in one listing (the listing reads ``/proc`` on a few threads at once,
     without the GIL): ``pid``, ``ppid``, ``name``, ``exe``, ``cmdline``, ``create_time``,
-    ``status``, ``username`` and ``num_threads`` come from it (when only the first six are
-    asked for, a lean listing reads just ``stat``, the ``exe`` link and ``cmdline``); ``memory_info`` and
-    ``cpu_times`` are read per process. Processes that exit during the listing are left out;
+    ``status``, ``username`` and ``num_threads`` come from it; ``memory_info`` and
+    ``cpu_times`` are read per process. When only the first six are asked for, a lean listing
+    reads just ``stat``, ``cmdline`` and the ``exe`` link, the link only for processes whose
+    start, name or command line changed since the last listing (psutil keeps ``exe()`` across
+    calls the same way). Processes that exit during the listing are left out;
     ``AccessDenied`` and ``ZombieProcess`` give ``ad_value``.
     """
     names = _check_attrs(attrs) if attrs is not None else None

@@ -100,21 +100,21 @@ pub fn descendants(pid: impl IntoPid, max_levels: Option<u32>) -> Result<Process
             "must be at least 1 (1 = children only); use None for the whole subtree",
         ));
     }
-    let table = sys::summaries()?;
+    let table = sys::table()?;
     let Some(root_summary) = table.iter().find(|s| s.pid == root).copied() else {
         // The table lists processes only: a thread ID says which process it belongs to.
         sys::require_process(Pid::new(root)?)?;
         return Err(SysprimsError::process_not_found("descendants", root));
     };
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    let mut start_ticks: HashMap<u32, u64> = HashMap::with_capacity(table.len());
+    let mut starts: HashMap<u32, u64> = HashMap::with_capacity(table.len());
     for s in &table {
-        start_ticks.insert(s.pid, s.start_ticks);
+        starts.insert(s.pid, s.start);
         if s.pid != s.ppid {
             children.entry(s.ppid).or_default().push(s.pid);
         }
     }
-    start_ticks.insert(root, root_summary.start_ticks);
+    starts.insert(root, root_summary.start);
 
     // Depth-first pre-order over the first pass, without recursion.
     let limit = max_levels.unwrap_or(u32::MAX);
@@ -142,7 +142,7 @@ pub fn descendants(pid: impl IntoPid, max_levels: Option<u32>) -> Result<Process
     let read = sys::read_many(&pids, ProcessOptions::default(), &clock)?;
     let mut by_pid: HashMap<u32, ProcessInfo> = read
         .into_iter()
-        .filter(|raw| start_ticks.get(&raw.info.pid) == Some(&raw.start_ticks))
+        .filter(|raw| starts.get(&raw.info.pid) == Some(&raw.start))
         .map(|raw| (raw.info.pid, raw.info))
         .collect();
     if !by_pid.contains_key(&root) {
@@ -160,7 +160,9 @@ pub fn descendants(pid: impl IntoPid, max_levels: Option<u32>) -> Result<Process
         }
         if let Some(mut process) = by_pid.remove(&pid) {
             let kept = kept_depths.last().map_or(0, |&(_, k)| k + 1);
-            process.user = users.name(process.uid);
+            if process.user.is_none() {
+                process.user = users.name(process.uid);
+            }
             nodes.push(TreeNode {
                 depth: kept,
                 process,

@@ -252,8 +252,11 @@ pub(crate) fn compare(stored: &ProcessIdentity, current: &ProcessIdentity) -> Id
     let inode_decides = same_boot && stored.pidfs_inode.is_some() && current.pidfs_inode.is_some();
     // Ticks after boot are immune to wall-clock steps; they are only comparable within one
     // boot. Otherwise fall back to the Unix-milliseconds start time.
+    // (On Windows the exact stamp is the creation time at 100 ns on the wall clock, fixed when
+    // the process is created: comparable without a boot ID.)
+    let comparable = same_boot || crate::sys::process::START_STAMPS_ARE_ABSOLUTE;
     let start_differs = match (stored.start_time_boot_ticks, current.start_time_boot_ticks) {
-        (Some(s), Some(c)) if same_boot => Some(s != c),
+        (Some(s), Some(c)) if comparable => Some(s != c),
         _ => match (stored.start_time_unix_ms, current.start_time_unix_ms) {
             (Some(s), Some(c)) => Some(s != c),
             _ => None,

@@ -305,12 +305,12 @@ pub fn snapshot(options: &SnapshotOptions) -> Result<ProcessSnapshot> {
     let first = match options.cpu_sample_ms {
         Some(ms) => {
             let before = sys::Clock::now();
-            let ticks: HashMap<(u32, u64), u64> = sys::summaries_of(pids)?
+            let cpu_ns: HashMap<(u32, u64), u64> = sys::table_of(pids)?
                 .into_iter()
-                .map(|s| ((s.pid, s.start_ticks), s.cpu_ticks))
+                .map(|s| ((s.pid, s.start), s.cpu_time_ns))
                 .collect();
             std::thread::sleep(Duration::from_millis(ms));
-            Some((before, ticks))
+            Some((before, cpu_ns))
         }
         None => None,
     };
@@ -318,7 +318,10 @@ pub fn snapshot(options: &SnapshotOptions) -> Result<ProcessSnapshot> {
     let clock = sys::Clock::now();
     let raw = sys::read_many(pids, options.process, &clock)?;
     let sample_ms = first.as_ref().map(|(before, _)| {
-        (clock.boottime_now_ns.saturating_sub(before.boottime_now_ns)) / 1_000_000
+        (clock
+            .monotonic_now_ns()
+            .saturating_sub(before.monotonic_now_ns()))
+            / 1_000_000
     });
 
     let mut users = sys::UserCache::default();
@@ -327,20 +330,22 @@ pub fn snapshot(options: &SnapshotOptions) -> Result<ProcessSnapshot> {
     let mut processes: Vec<ProcessInfo> = raw
         .into_iter()
         .filter_map(|mut p| {
-            if let (Some((_, ticks)), Some(window_ms)) = (&first, sample_ms) {
-                let (used, window) = match ticks.get(&(p.info.pid, p.start_ticks)) {
-                    Some(&before) => (p.cpu_ticks.saturating_sub(before), window_ms),
+            if let (Some((_, cpu_ns)), Some(window_ms)) = (&first, sample_ms) {
+                let (used_ns, window) = match cpu_ns.get(&(p.info.pid, p.start)) {
+                    Some(&before) => (p.cpu_time_ns.saturating_sub(before), window_ms),
                     // Started during the interval: all its CPU time is inside it.
-                    None => (p.cpu_ticks, window_ms.min(p.info.elapsed_ms)),
+                    None => (p.cpu_time_ns, window_ms.min(p.info.elapsed_ms)),
                 };
                 p.info.cpu_percent = if window == 0 {
                     0.0
                 } else {
-                    clock.ticks_to_ms(used) as f64 * 100.0 / window as f64
+                    (used_ns / 1_000_000) as f64 * 100.0 / window as f64
                 };
             }
             filter.matches(&p.info).then(|| {
-                p.info.user = users.name(p.info.uid);
+                if p.info.user.is_none() {
+                    p.info.user = users.name(p.info.uid);
+                }
                 p.info
             })
         })
@@ -351,7 +356,7 @@ pub fn snapshot(options: &SnapshotOptions) -> Result<ProcessSnapshot> {
     }
     Ok(ProcessSnapshot {
         schema_id: PROCESS_SNAPSHOT_SCHEMA_ID.to_string(),
-        timestamp_unix_ms: clock.realtime_now_ms,
+        timestamp_unix_ms: clock.realtime_now_ms(),
         cpu_sample_ms: sample_ms,
         processes,
     })

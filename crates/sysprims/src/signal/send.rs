@@ -38,11 +38,22 @@ pub(crate) fn check_process(pid: Pid, signal: Signal, options: SignalOptions) ->
     if !signal.is_destructive() || options.allow_protected {
         return Ok(());
     }
+    #[cfg(not(windows))]
     if pid.get() == 1 {
         return Err(refused(
             "target PID",
             1,
             "PID 1 is init: when it dies the kernel panics (or the container stops)",
+        ));
+    }
+    // Windows: 0 (the System Idle Process) is no valid Pid; 4 is the System process, the
+    // kernel's. PID 1 is an ordinary process there.
+    #[cfg(windows)]
+    if pid.get() == 4 {
+        return Err(refused(
+            "target PID",
+            4,
+            "PID 4 is the System process (the Windows kernel's)",
         ));
     }
     if pid == Pid::current() {

@@ -11,6 +11,8 @@ pub(crate) use linux::cancel;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::jobs;
 #[cfg(target_os = "linux")]
+pub(crate) use linux::limits;
+#[cfg(target_os = "linux")]
 pub(crate) use linux::process;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::signal;
@@ -21,47 +23,90 @@ pub(crate) use linux::wait;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{fds, sockets as ports};
 
+// The macOS record parsers, compiled everywhere so their tests and fuzz targets run here.
+#[cfg(any(target_os = "macos", test, feature = "fuzzing"))]
+pub(crate) mod macos;
+
+// The stubs serve every platform without a backend, and the Windows backend for the parts it
+// has not implemented yet.
 #[cfg(not(target_os = "linux"))]
+#[cfg_attr(windows, allow(dead_code))]
 pub(crate) mod unsupported;
-#[cfg(not(target_os = "linux"))]
+
+#[cfg(windows)]
+pub(crate) mod windows;
+#[cfg(windows)]
+pub(crate) use windows::{cancel, fds, jobs, ports, process, signal, timeout, wait};
+
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::cancel;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::jobs;
+// No backend but Linux's applies job limits yet: Windows's stubs are the unsupported ones.
 #[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::limits;
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::process;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::signal;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::timeout;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::wait;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::{fds, ports};
 
-use crate::process::ProcessInfo;
+use crate::process::{ProcessInfo, ProcessState};
+
+/// When a process started, in the platform's own exact units: an opaque stamp that is equal
+/// for the same process on every read and (with the PID) tells it from a successor. Linux:
+/// clock ticks after boot (`/proc/<pid>/stat` field 22). Windows: the creation time,
+/// 100 ns units since 1601-01-01 UTC (`GetProcessTimes`).
+pub(crate) type StartStamp = u64;
 
 /// A process as a backend read it, with the raw counters the portable layer needs for CPU
 /// sampling and for telling a process from a successor with the same PID.
 #[derive(Clone, Debug)]
 pub(crate) struct RawProcess {
     pub info: ProcessInfo,
-    /// CPU time used (user + system), clock ticks.
-    pub cpu_ticks: u64,
-    /// Start, clock ticks after boot.
-    pub start_ticks: u64,
+    /// CPU time used (user + system), nanoseconds.
+    pub cpu_time_ns: u64,
+    /// When it started.
+    pub start: StartStamp,
 }
 
-/// The cheap part of a process: what its `stat` line says.
+/// The cheap part of a process, what one pass over the process table says: the portable
+/// layer's tree walks, descendant lists and CPU sampling need nothing more.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct StatSummary {
+pub(crate) struct ProcSummary {
     pub pid: u32,
     pub ppid: u32,
-    /// Process group (0 for a task already dead, whose group the kernel no longer shows).
+    /// Process group; 0 where the platform has none (Windows) or no longer shows it (a dead
+    /// Linux task).
     pub pgid: u32,
-    /// The state letter (`R`, `S`, `D`, `T`, `t`, `Z`, `X`, ...).
-    pub state: u8,
+    pub state: ProcessState,
     /// A kernel thread: not a process that signals can end.
     pub kernel_thread: bool,
-    pub cpu_ticks: u64,
-    pub start_ticks: u64,
+    /// CPU time used (user + system), nanoseconds.
+    pub cpu_time_ns: u64,
+    pub start: StartStamp,
 }
+
+impl ProcSummary {
+    /// Exited: a zombie, or dead and seen in passing.
+    pub(crate) fn is_gone(&self) -> bool {
+        matches!(self.state, ProcessState::Zombie | ProcessState::Dead)
+    }
+
+    /// Stopped by a signal or a debugger.
+    pub(crate) fn is_stopped(&self) -> bool {
+        matches!(
+            self.state,
+            ProcessState::Stopped | ProcessState::TracingStop
+        )
+    }
+}
+
+/// The Linux backend's own summary (state letters, ticks), which its jobs and timeouts use.
+#[cfg(target_os = "linux")]
+pub(crate) use linux::StatSummary;

@@ -5,7 +5,7 @@ pub(crate) mod process {
     use crate::error::{Result, SysprimsError};
     use crate::pid::Pid;
     use crate::process::{ProcessIdentity, ProcessInfo, ProcessOptions};
-    pub(crate) use crate::sys::{RawProcess, StatSummary};
+    pub(crate) use crate::sys::{ProcSummary, RawProcess};
 
     fn unsupported<T>() -> Result<T> {
         Err(SysprimsError::NotSupported {
@@ -16,26 +16,28 @@ pub(crate) mod process {
 
     /// Clock reading (placeholder).
     #[derive(Clone, Copy, Debug)]
-    pub(crate) struct Clock {
-        pub boottime_now_ns: u64,
-        pub realtime_now_ms: u64,
-    }
+    pub(crate) struct Clock;
 
     impl Clock {
         pub(crate) fn now() -> Clock {
-            Clock {
-                boottime_now_ns: 0,
-                realtime_now_ms: 0,
-            }
+            Clock
         }
 
-        pub(crate) fn ticks_to_ms(&self, ticks: u64) -> u64 {
-            ticks
+        pub(crate) fn monotonic_now_ns(&self) -> u64 {
+            0
+        }
+
+        pub(crate) fn realtime_now_ms(&self) -> u64 {
+            0
         }
     }
 
+    /// No user database here; a field keeps `UserCache::default()` from being a unit struct's
+    /// (clippy's `default_constructed_unit_structs` on the portable callers).
     #[derive(Default)]
-    pub(crate) struct UserCache;
+    pub(crate) struct UserCache {
+        _none: (),
+    }
 
     impl UserCache {
         pub(crate) fn name(&mut self, _uid: u32) -> Option<String> {
@@ -46,6 +48,8 @@ pub(crate) mod process {
     pub(crate) fn uid_for_name(_name: &str) -> Option<u32> {
         None
     }
+
+    pub(crate) const START_STAMPS_ARE_ABSOLUTE: bool = false;
 
     pub(crate) fn boot_id_str() -> Option<&'static str> {
         None
@@ -71,11 +75,11 @@ pub(crate) mod process {
         unsupported()
     }
 
-    pub(crate) fn summaries() -> Result<Vec<StatSummary>> {
+    pub(crate) fn table() -> Result<Vec<ProcSummary>> {
         unsupported()
     }
 
-    pub(crate) fn summaries_of(_pids: &[u32]) -> Result<Vec<StatSummary>> {
+    pub(crate) fn table_of(_pids: &[u32]) -> Result<Vec<ProcSummary>> {
         unsupported()
     }
 
@@ -254,6 +258,7 @@ pub(crate) mod ports {
 }
 
 /// Jobs: not implemented here yet.
+#[cfg_attr(windows, allow(dead_code))] // Windows has its own (sys/windows/)
 pub(crate) mod jobs {
     use std::path::{Path, PathBuf};
 
@@ -268,6 +273,7 @@ pub(crate) mod jobs {
         pub cgroup: Option<PathBuf>,
         pub warnings: Vec<String>,
         pub watchdog: JobWatchdog,
+        pub placement: Placement,
     }
 
     /// No watchdog here: there are no job cgroups.
@@ -312,6 +318,17 @@ pub(crate) mod jobs {
 
     pub(crate) fn remove_if_empty(_dir: &Path) {}
 
+    pub(crate) fn usage(_dir: &Path) -> crate::limits::JobUsage {
+        crate::limits::JobUsage::default()
+    }
+
+    #[derive(Default)]
+    pub(crate) struct Placement;
+
+    pub(crate) fn usage_placed(_dir: &Path, _placement: &Placement) -> crate::limits::JobUsage {
+        crate::limits::JobUsage::default()
+    }
+
     pub(crate) fn wait_first(
         _handle: &crate::sys::signal::Handle,
         _deadline: Option<std::time::Instant>,
@@ -340,6 +357,7 @@ pub(crate) mod jobs {
 }
 
 /// Running under a deadline: not implemented on this platform yet.
+#[cfg_attr(windows, allow(dead_code))] // Windows has its own (sys/windows/)
 pub(crate) mod timeout {
     use std::time::Duration;
 
@@ -372,5 +390,17 @@ pub(crate) mod timeout {
             feature: "run_with_timeout",
             reason: format!("not implemented on {} yet", std::env::consts::OS),
         })
+    }
+}
+
+pub(crate) mod limits {
+    /// Unknown here.
+    pub(crate) fn memory_and_swap_bytes() -> Option<u64> {
+        None
+    }
+
+    /// Unknown here.
+    pub(crate) fn pid_max() -> Option<u64> {
+        None
     }
 }

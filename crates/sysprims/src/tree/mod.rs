@@ -123,6 +123,10 @@ pub struct TerminateTreeResult {
     pub warnings: Vec<String>,
     /// Wall time of the call, milliseconds.
     pub elapsed_ms: u64,
+    /// What the job's whole tree used, when the tree was a job with a cgroup of its own
+    /// (read once it had ended, before its cgroup was removed). `oom_kills` says whether the
+    /// kernel's OOM killer had struck. `None` for a tree without one.
+    pub usage: Option<crate::limits::JobUsage>,
 }
 
 /// What [`kill_descendants`] selects and how.
@@ -194,6 +198,17 @@ fn terminate_tree_inner(
     // Whatever the signals, PID 1 and the caller are refused as roots without the override.
     crate::signal::check_process(pid, Signal::KILL, options)?;
     crate::sys::process::require_process(pid)?;
+    // Windows: the job object sysprims made for this PID, found by name or in this process.
+    #[cfg(windows)]
+    if let Some(found) = crate::sys::jobs::job_of(pid) {
+        if config.require_identity.is_some()
+            || config.require_start_time_ms.is_some()
+            || config.require_exe_path.is_some()
+        {
+            open_checked(pid, config)?;
+        }
+        return crate::sys::jobs::terminate_job(pid, &found, config, cancel);
+    }
     if let Some(dir) = crate::sys::jobs::job_cgroup_of(pid)
         && !crate::sys::jobs::caller_inside(&dir)
     {
@@ -222,7 +237,7 @@ fn refuse_ancestor(pid: Pid) -> Result<()> {
     let mut generation = 0u32;
     // A parent link loop cannot happen, but the walk is bounded all the same.
     while generation < 4096 {
-        let Some(parent) = crate::sys::process::summaries_of(&[at])
+        let Some(parent) = crate::sys::process::table_of(&[at])
             .ok()
             .and_then(|v| v.first().map(|s| s.ppid))
             .filter(|&p| p != 0 && p != at)
@@ -382,6 +397,7 @@ pub(crate) fn empty_result(
         tree_kill_reliability: reliability,
         warnings: Vec::new(),
         elapsed_ms: 0,
+        usage: None,
     }
 }
 

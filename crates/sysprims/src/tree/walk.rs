@@ -18,7 +18,7 @@ use crate::signal::{
     KillReport, ProcessHandle, Signal, SignalOptions, TargetResult, signal_if_with,
 };
 use crate::spawn::TreeKillReliability;
-use crate::sys::StatSummary;
+use crate::sys::ProcSummary;
 use crate::sys::cancel::CancelFd;
 use crate::sys::process as sys;
 
@@ -35,7 +35,7 @@ const BEST_EFFORT_WARNING: &str = "best effort: the tree was found by walking pa
 /// One process of the tree, held by a pidfd.
 struct Target {
     handle: ProcessHandle,
-    start_ticks: u64,
+    start: u64,
     /// Parent and process group, as the latest pass saw them.
     ppid: u32,
     pgid: u32,
@@ -86,14 +86,6 @@ impl Drop for Walk {
     }
 }
 
-fn is_gone_state(state: u8) -> bool {
-    matches!(state, b'Z' | b'X' | b'x')
-}
-
-fn is_stopped_state(state: u8) -> bool {
-    matches!(state, b'T' | b't')
-}
-
 fn list(pids: &[u32]) -> String {
     let mut s: Vec<String> = pids.iter().map(u32::to_string).collect();
     if s.len() > 20 {
@@ -105,7 +97,7 @@ fn list(pids: &[u32]) -> String {
 }
 
 impl Walk {
-    fn new(root: ProcessHandle, root_summary: &StatSummary, table: &[StatSummary]) -> Walk {
+    fn new(root: ProcessHandle, root_summary: &ProcSummary, table: &[ProcSummary]) -> Walk {
         let me = Pid::current().get();
         // The caller and its ancestors, up the parent links of this pass.
         let parents: HashMap<u32, u32> = table.iter().map(|s| (s.pid, s.ppid)).collect();
@@ -136,12 +128,12 @@ impl Walk {
         walk
     }
 
-    fn add(&mut self, handle: ProcessHandle, s: &StatSummary, protected: bool) -> usize {
+    fn add(&mut self, handle: ProcessHandle, s: &ProcSummary, protected: bool) -> usize {
         let index = self.targets.len();
         self.live.insert(handle.pid().get(), index);
         self.targets.push(Target {
             handle,
-            start_ticks: s.start_ticks,
+            start: s.start,
             ppid: s.ppid,
             pgid: s.pgid,
             protected,
@@ -214,19 +206,19 @@ impl Walk {
     /// One pass over the process table: update what the known targets are doing, and take
     /// in (and stop, when stopping) the processes that newly belong to the tree. Returns how
     /// many were taken in.
-    fn pass(&mut self, table: &[StatSummary]) -> Result<usize> {
-        let by_pid: HashMap<u32, &StatSummary> = table.iter().map(|s| (s.pid, s)).collect();
+    fn pass(&mut self, table: &[ProcSummary]) -> Result<usize> {
+        let by_pid: HashMap<u32, &ProcSummary> = table.iter().map(|s| (s.pid, s)).collect();
         for i in 0..self.targets.len() {
             if self.targets[i].gone {
                 continue;
             }
             match by_pid.get(&self.targets[i].pid()) {
-                Some(s) if s.start_ticks == self.targets[i].start_ticks => {
-                    if is_gone_state(s.state) {
+                Some(s) if s.start == self.targets[i].start => {
+                    if s.is_gone() {
                         self.mark_gone(i);
                     } else {
                         let t = &mut self.targets[i];
-                        t.stopped = is_stopped_state(s.state);
+                        t.stopped = s.is_stopped();
                         (t.ppid, t.pgid) = (s.ppid, s.pgid);
                     }
                 }
@@ -235,8 +227,8 @@ impl Walk {
             }
         }
         let root_present = !self.targets[0].gone;
-        let mut children: HashMap<u32, Vec<&StatSummary>> = HashMap::new();
-        let mut queue: VecDeque<&StatSummary> = VecDeque::new();
+        let mut children: HashMap<u32, Vec<&ProcSummary>> = HashMap::new();
+        let mut queue: VecDeque<&ProcSummary> = VecDeque::new();
         for s in table {
             if s.pid != s.ppid {
                 children.entry(s.ppid).or_default().push(s);
@@ -247,7 +239,7 @@ impl Walk {
                 queue.push_back(s);
             }
         }
-        let mut found: Vec<&StatSummary> = Vec::new();
+        let mut found: Vec<&ProcSummary> = Vec::new();
         let mut seen: HashSet<u32> = HashSet::new();
         for &pid in self.live.keys() {
             if let Some(kids) = children.get(&pid) {
@@ -258,7 +250,7 @@ impl Walk {
             if self.live.contains_key(&s.pid) || !seen.insert(s.pid) {
                 continue;
             }
-            if s.kernel_thread || is_gone_state(s.state) {
+            if s.kernel_thread || s.is_gone() {
                 continue;
             }
             found.push(s);
@@ -273,7 +265,7 @@ impl Walk {
             };
             let protected = self.protected.contains(&s.pid);
             let index = self.add(handle, s, protected);
-            self.targets[index].stopped = is_stopped_state(s.state);
+            self.targets[index].stopped = s.is_stopped();
             taken += 1;
             if self.stopping && self.targets[index].actionable() {
                 self.stop(index);
@@ -285,16 +277,16 @@ impl Walk {
     /// Open the process a pass saw, and make sure the pidfd holds that process: its start
     /// tick read after the open matches the pass, and it is still there after the read.
     /// `None` when it has gone (or its PID names a newcomer).
-    fn open_checked(&self, s: &StatSummary) -> Result<Option<ProcessHandle>> {
+    fn open_checked(&self, s: &ProcSummary) -> Result<Option<ProcessHandle>> {
         let handle = match ProcessHandle::open(s.pid) {
             Ok(h) => h,
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        let now = sys::summaries_of(&[s.pid])?;
+        let now = sys::table_of(&[s.pid])?;
         let same = now
             .first()
-            .is_some_and(|n| n.start_ticks == s.start_ticks && !is_gone_state(n.state));
+            .is_some_and(|n| n.start == s.start && !n.is_gone());
         if !same || !handle.is_present()? {
             return Ok(None);
         }
@@ -314,7 +306,7 @@ impl Walk {
         let started = Instant::now();
         let mut settled_before = false;
         loop {
-            let table = sys::summaries()?;
+            let table = sys::table()?;
             let taken = self.pass(&table)?;
             if taken == 0 && settled_before {
                 return Ok(());
@@ -488,7 +480,7 @@ pub(crate) fn terminate_walk(
 ) -> Result<TerminateTreeResult> {
     let started = Instant::now();
     let root = super::open_checked(pid, config)?;
-    let table = sys::summaries()?;
+    let table = sys::table()?;
     let Some(root_summary) = table.iter().find(|s| s.pid == pid.get()).copied() else {
         return Err(SysprimsError::process_not_found(
             "terminate_tree",
@@ -504,7 +496,7 @@ pub(crate) fn terminate_walk(
         ));
     }
     let mut walk = Walk::new(root, &root_summary, &table);
-    if is_gone_state(root_summary.state) {
+    if root_summary.is_gone() {
         walk.mark_gone(0);
     }
     walk.pass(&table)?;

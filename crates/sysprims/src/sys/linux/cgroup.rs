@@ -558,7 +558,17 @@ fn subdirectories(dir: &Path) -> Vec<PathBuf> {
 
 /// Remove a cgroup and the cgroups below it, deepest first. Fails (`EBUSY`) while any is
 /// populated; a cgroup already gone is not an error.
+/// A job cgroup's v1 siblings (its limits on a hybrid host) go with it.
 pub(crate) fn remove_tree(dir: &Path) -> io::Result<()> {
+    let removed = remove_dirs(dir);
+    if removed.is_ok() && mount().is_ok_and(|m| dir.starts_with(&m.point)) {
+        super::limits::remove_siblings(dir);
+    }
+    removed
+}
+
+/// [`remove_tree`] of one hierarchy only.
+pub(crate) fn remove_dirs(dir: &Path) -> io::Result<()> {
     // Most job cgroups have no children: one rmdir, no directory listing.
     match fs::remove_dir(dir) {
         Ok(()) => return Ok(()),
@@ -566,7 +576,7 @@ pub(crate) fn remove_tree(dir: &Path) -> io::Result<()> {
         Err(_) => {}
     }
     for sub in subdirectories(dir) {
-        remove_tree(&sub)?;
+        remove_dirs(&sub)?;
     }
     match fs::remove_dir(dir) {
         Ok(()) => Ok(()),
@@ -609,6 +619,7 @@ pub(crate) fn sweep(parent: &Path) {
         }
         let _ = remove_tree(&entry.path());
     }
+    super::limits::sweep_v1(parent);
 }
 
 /// This process's PID namespace (the inode of `/proc/self/ns/pid`), 0 when unknown. It

@@ -91,6 +91,22 @@ impl ProcClock {
         (u128::from(ticks) * 1000 / u128::from(self.ticks_per_second)) as u64
     }
 
+    /// Nanoseconds for a tick count (exact for `CLK_TCK` dividing 10^9).
+    pub(crate) fn ticks_to_ns(&self, ticks: u64) -> u64 {
+        (u128::from(ticks) * 1_000_000_000 / u128::from(self.ticks_per_second)) as u64
+    }
+
+    /// A monotonic clock now, nanoseconds (`CLOCK_BOOTTIME`): sampling windows are measured
+    /// on it.
+    pub(crate) fn monotonic_now_ns(&self) -> u64 {
+        self.boottime_now_ns
+    }
+
+    /// The wall clock now, Unix milliseconds.
+    pub(crate) fn realtime_now_ms(&self) -> u64 {
+        self.realtime_now_ms
+    }
+
     /// Unix milliseconds of a process start given as ticks after boot.
     pub(crate) fn start_unix_ms(&self, start_ticks: u64) -> Option<u64> {
         self.boot_unix_secs.map(|boot| {

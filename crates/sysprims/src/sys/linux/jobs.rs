@@ -30,6 +30,8 @@ pub(crate) struct Started {
     pub warnings: Vec<String>,
     /// The job's watchdog, when one was asked for and the job has a cgroup.
     pub watchdog: JobWatchdog,
+    /// Where the job's memory and pids counters are (for its usage).
+    pub placement: super::limits::Placement,
 }
 
 /// A job's watchdog ([`super::watchdog`]), or none: ends the job if its owner dies.
@@ -265,6 +267,7 @@ fn plan(config: &SpawnInGroupConfig, new_process_group: bool) -> Result<Plan> {
         ],
         kill_on_parent_death: config.kill_on_parent_death,
         new_process_group,
+        v1_procs: [-1; 3],
     })
 }
 
@@ -344,6 +347,13 @@ pub(crate) fn start(
     sweep: bool,
     watchdog: bool,
 ) -> Result<Started> {
+    if config.containment == Containment::JobObject {
+        return Err(SysprimsError::NotSupported {
+            feature: "job_object containment",
+            reason: "Job Objects are Windows'; on Linux ask for containment cgroup (or auto)"
+                .into(),
+        });
+    }
     // A parent the caller named is input: outside the hierarchy it is refused, in every
     // mode, rather than degraded around; and before any stdio file is opened (truncated).
     let parent = match (&config.cgroup_parent, config.containment) {
@@ -357,17 +367,53 @@ pub(crate) fn start(
             warnings.push(degraded("containment process_group was asked for"));
             None
         }
-        Containment::Auto | Containment::Cgroup => match JobCgroup::create(parent.as_deref()) {
-            Ok(cg) => Some(cg),
-            Err(u) if config.containment == Containment::Cgroup => {
-                return Err(unavailable_error(&u));
+        // JobObject was refused above.
+        Containment::Auto | Containment::Cgroup | Containment::JobObject => {
+            match JobCgroup::create(parent.as_deref()) {
+                Ok(cg) => Some(cg),
+                Err(u) if config.containment == Containment::Cgroup => {
+                    return Err(unavailable_error(&u));
+                }
+                Err(u) => {
+                    warnings.push(degraded(&u.reason));
+                    None
+                }
             }
-            Err(u) => {
-                warnings.push(degraded(&u.reason));
-                None
-            }
-        },
+        }
     };
+    // The limits, in the job's cgroup (and, on a hybrid host, its v1 siblings) before the
+    // child exists: it runs none of its own code outside them.
+    let mut applied = super::limits::Applied::default();
+    if !config.limits.is_empty() {
+        match &job_cgroup {
+            Some(cg) => {
+                let (done, missing) = super::limits::apply(cg.path(), &config.limits);
+                applied = done;
+                if let Some(first) = missing.first()
+                    && config.containment == Containment::Cgroup
+                {
+                    applied.undo();
+                    if let Some(cg) = job_cgroup.take() {
+                        cg.remove();
+                    }
+                    return Err(SysprimsError::NotSupported {
+                        feature: "job limits",
+                        reason: first.message(),
+                    });
+                }
+                for m in &missing {
+                    warnings.push(format!("limit not applied: {}", m.message()));
+                }
+            }
+            None => {
+                warnings.push("limits not applied: the job has no cgroup to hold them".to_string())
+            }
+        }
+    }
+    let mut plan = plan;
+    for (slot, fd) in plan.v1_procs.iter_mut().zip(&applied.procs) {
+        *slot = std::os::fd::AsRawFd::as_raw_fd(fd);
+    }
     let mut guard = JobWatchdog(None);
     if watchdog && let Some(cg) = &job_cgroup {
         guard = JobWatchdog(Watchdog::start(cg.path(), cg.fd(), WatchMode::Kill));
@@ -383,6 +429,8 @@ pub(crate) fn start(
                 let path = cg.path().to_path_buf();
                 guard.end();
                 cg.remove();
+                std::mem::take(&mut applied).undo();
+                plan.v1_procs = [-1; 3];
                 let reason = format!(
                     "the kernel would not start a process in {}: {}",
                     path.display(),
@@ -395,8 +443,13 @@ pub(crate) fn start(
                     }));
                 }
                 warnings.push(degraded(&reason));
+                if !config.limits.is_empty() {
+                    warnings
+                        .push("limits not applied: the job has no cgroup to hold them".to_string());
+                }
             }
             Err(SpawnError::Create(errno)) => {
+                std::mem::take(&mut applied).undo();
                 return Err(spawn_failed(
                     &config.argv[0],
                     format!(
@@ -411,10 +464,14 @@ pub(crate) fn start(
                 if let Some(cg) = job_cgroup.take() {
                     cg.remove();
                 }
+                std::mem::take(&mut applied).undo();
                 return Err(child_error(config, stage, errno));
             }
         }
     };
+    // The child has joined its v1 cgroups (or failed above): their cgroup.procs can go.
+    let placement = std::mem::take(&mut applied.placement);
+    drop(applied);
     let pidfd = spawned.pidfd.map(|fd| PidFd::from_owned(fd, spawned.pid));
     if pidfd.is_none() {
         warnings.push(
@@ -432,6 +489,7 @@ pub(crate) fn start(
         cgroup,
         warnings,
         watchdog: guard,
+        placement,
     })
 }
 
@@ -529,6 +587,19 @@ impl Drop for Ending {
             }
         }
     }
+}
+
+/// What the job in cgroup `dir` has used ([`super::limits::usage`]).
+pub(crate) fn usage(dir: &Path) -> crate::limits::JobUsage {
+    super::limits::usage(dir)
+}
+
+/// Where a job's counters are, as its spawn set them up.
+pub(crate) type Placement = super::limits::Placement;
+
+/// What the job in cgroup `dir` has used, reading where `placement` says.
+pub(crate) fn usage_placed(dir: &Path, placement: &Placement) -> crate::limits::JobUsage {
+    super::limits::usage_placed(dir, placement)
 }
 
 /// Remove a job cgroup if nothing is left in it (and no termination of ours is at work on it).
@@ -775,7 +846,11 @@ pub(crate) fn terminate_cgroup(
 ) -> Result<TerminateTreeResult> {
     let unfinished = result.clone();
     let ending = Ending::new(dir);
-    let outcome = end_cgroup(dir, config, result, cancel);
+    let outcome = end_cgroup(dir, config, result, cancel).map(|mut r| {
+        // Before the cgroup goes: once the job is empty, all it ever used.
+        r.usage = Some(super::limits::usage(dir));
+        r
+    });
     let removed = ending.finish(outcome.as_ref().is_ok_and(|r| r.exited));
     match outcome {
         // The job's cgroup was removed under us (by another process's `wait_pid` or

@@ -5,6 +5,7 @@ pub(crate) mod cgroup;
 pub(crate) mod clock;
 pub(crate) mod fds;
 pub(crate) mod jobs;
+pub(crate) mod limits;
 pub(crate) mod pidfd;
 pub(crate) mod procfs;
 pub(crate) mod signal;
@@ -16,13 +17,28 @@ pub(crate) mod users;
 pub(crate) mod wait;
 pub(crate) mod watchdog;
 
+/// The cheap part of a process: what its `stat` line says.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StatSummary {
+    pub pid: u32,
+    pub ppid: u32,
+    /// Process group (0 for a task already dead, whose group the kernel no longer shows).
+    pub pgid: u32,
+    /// The state letter (`R`, `S`, `D`, `T`, `t`, `Z`, `X`, ...).
+    pub state: u8,
+    /// A kernel thread: not a process that signals can end.
+    pub kernel_thread: bool,
+    pub cpu_ticks: u64,
+    pub start_ticks: u64,
+}
+
 /// The process facade the portable layer calls.
 pub(crate) mod process {
     use std::sync::OnceLock;
 
     pub(crate) use super::clock::ProcClock as Clock;
     pub(crate) use super::users::{UserCache, uid_for_name};
-    pub(crate) use crate::sys::{RawProcess, StatSummary};
+    pub(crate) use crate::sys::{ProcSummary, RawProcess, StatSummary};
 
     use super::pidfd::{self, Opened};
     use super::procfs::read::{ProcReader, ReadParts, list_pids};
@@ -200,6 +216,35 @@ pub(crate) mod process {
         }
         Ok(out)
     }
+
+    /// The portable summary of every process (see [`ProcSummary`]).
+    pub(crate) fn table() -> Result<Vec<ProcSummary>> {
+        portable(summaries()?)
+    }
+
+    /// The portable summary of these processes; those that do not exist are left out.
+    pub(crate) fn table_of(pids: &[u32]) -> Result<Vec<ProcSummary>> {
+        portable(summaries_of(pids)?)
+    }
+
+    fn portable(stats: Vec<StatSummary>) -> Result<Vec<ProcSummary>> {
+        let clock = Clock::now();
+        Ok(stats
+            .into_iter()
+            .map(|s| ProcSummary {
+                pid: s.pid,
+                ppid: s.ppid,
+                pgid: s.pgid,
+                state: crate::process::ProcessState::from_letter(s.state),
+                kernel_thread: s.kernel_thread,
+                cpu_time_ns: clock.ticks_to_ns(s.cpu_ticks),
+                start: s.start_ticks,
+            })
+            .collect())
+    }
+
+    /// Start ticks count from boot: compared only within one boot (same boot ID).
+    pub(crate) const START_STAMPS_ARE_ABSOLUTE: bool = false;
 
     /// The kernel's boot ID, which is fixed for the life of a boot.
     pub(crate) fn boot_id() -> Option<String> {

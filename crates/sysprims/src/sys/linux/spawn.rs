@@ -92,6 +92,9 @@ pub(crate) struct Plan {
     pub kill_on_parent_death: bool,
     /// `setpgid(0, 0)`: a process group of its own (otherwise the parent's).
     pub new_process_group: bool,
+    /// `cgroup.procs` of v1 cgroups (a job's limits on a hybrid host) the child joins before
+    /// `execve`; -1 for none. The parent keeps them open until the spawn returns.
+    pub v1_procs: [RawFd; 3],
 }
 
 /// A started child.
@@ -134,6 +137,8 @@ struct ChildArgs {
     parent: libc::pid_t,
     /// `cgroup.procs` of the job's cgroup, for the fork fallback; -1 otherwise.
     cgroup_procs: RawFd,
+    /// `cgroup.procs` of v1 cgroups to join; -1 for none.
+    v1_procs: [RawFd; 3],
     /// Where a forked child reports failure; -1 when memory is shared (the atomics below).
     report: RawFd,
     stage: AtomicU32,
@@ -201,6 +206,11 @@ extern "C" fn child_main(arg: *mut c_void) -> ! {
         }
         if a.cgroup_procs >= 0 && libc::write(a.cgroup_procs, b"0".as_ptr().cast(), 1) != 1 {
             fail(Stage::Cgroup, errno());
+        }
+        for &fd in &a.v1_procs {
+            if fd >= 0 && libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                fail(Stage::Cgroup, errno());
+            }
         }
         for (target, &fd) in a.stdio.iter().enumerate() {
             if fd >= 0 && libc::dup2(fd, target as c_int) < 0 {
@@ -326,6 +336,7 @@ pub(crate) fn spawn(plan: &Plan, cgroup: Option<&JobCgroup>) -> Result<Spawned, 
         new_process_group: plan.new_process_group,
         parent: std::process::id() as libc::pid_t,
         cgroup_procs: -1,
+        v1_procs: plan.v1_procs,
         report: -1,
         stage: AtomicU32::new(0),
         errno: AtomicI32::new(0),

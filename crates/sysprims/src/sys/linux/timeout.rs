@@ -77,6 +77,8 @@ struct Run<'a> {
     reaped: bool,
     /// Ends the job if this process dies before the run is over.
     watchdog: jobs::JobWatchdog,
+    /// Where the job's memory and pids counters are.
+    placement: super::limits::Placement,
 }
 
 impl Run<'_> {
@@ -269,6 +271,7 @@ fn decode(status: &WaitIdStatus) -> CommandStatus {
     CommandStatus {
         exit_code: status.exit_status(),
         signal: status.terminating_signal(),
+        ended_by: None,
     }
 }
 
@@ -324,6 +327,7 @@ pub(crate) fn run(
         exited: false,
         reaped: false,
         watchdog: started.watchdog,
+        placement: started.placement,
     };
     if run.cgroup.is_none() {
         run.warnings.push(
@@ -472,6 +476,17 @@ fn drive(
     } else {
         Vec::new()
     };
+    // What the whole job used, before its cgroup goes (with leftovers running: so far).
+    let usage = run
+        .cgroup
+        .as_deref()
+        .map(|dir| super::limits::usage_placed(dir, &run.placement));
+    if usage.is_none() {
+        run.warnings
+            .push(crate::limits::NO_USAGE_WARNING.to_string());
+    }
+    let mut status = status;
+    status.ended_by = crate::limits::EndedBy::of(status.exit_code, status.signal, usage.as_ref());
     run.finish();
     // With leftovers running (the command exited, no cleanup asked for), the watchdog stays
     // to remove the cgroup once they have exited: nobody else may be there to do it.
@@ -521,6 +536,7 @@ fn drive(
         survivors,
         elapsed_ms: start.elapsed().as_millis() as u64,
         warnings: std::mem::take(&mut run.warnings),
+        usage,
     };
     Ok(if timed_out {
         TimeoutOutcome::TimedOut {

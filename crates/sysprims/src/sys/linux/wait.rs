@@ -46,8 +46,21 @@ fn new_result(pid: Pid) -> WaitPidResult {
         timed_out: false,
         exit_code: None,
         signal: None,
+        ended_by: None,
+        usage: None,
         warnings: Vec::new(),
     }
+}
+
+/// The usage of the job `cgroup` (read before it is removed) and the verdict on how the
+/// process ended; then the cgroup goes if it is empty.
+fn finish_job(result: &mut WaitPidResult, cgroup: Option<crate::job::JobCgroupRef>) {
+    if let Some(cgroup) = cgroup {
+        result.usage = Some(cgroup.usage());
+        cgroup.remove_if_empty();
+    }
+    result.ended_by =
+        crate::limits::EndedBy::of(result.exit_code, result.signal, result.usage.as_ref());
 }
 
 /// `(exit_code, signal)` from a `waitpid(2)`-style status word: the low 7 bits are the signal
@@ -102,9 +115,7 @@ pub(crate) fn wait_pidfd(
     }
     result.exited = true;
     collect_status(fd, deadline, cancel, &mut result)?;
-    if let Some(cgroup) = cgroup {
-        cgroup.remove_if_empty();
-    }
+    finish_job(&mut result, cgroup);
     Ok(result)
 }
 
@@ -369,9 +380,7 @@ fn wait_without_pidfd(
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
-    if let Some(cgroup) = cgroup {
-        cgroup.remove_if_empty();
-    }
+    finish_job(&mut result, cgroup);
     Ok(result)
 }
 

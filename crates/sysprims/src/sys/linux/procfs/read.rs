@@ -166,8 +166,8 @@ impl ProcReader {
             cmdline_base64: None,
             env: None,
         };
-        let cpu_ticks = stat.cpu_ticks();
-        let start_ticks = stat.starttime;
+        let cpu_time_ns = clock.ticks_to_ns(stat.cpu_ticks());
+        let start = stat.starttime;
         let has_mm = !kernel_thread && state != ProcessState::Zombie;
         let arg_end = stat.arg_end;
 
@@ -212,8 +212,8 @@ impl ProcReader {
         }
         Ok(RawProcess {
             info,
-            cpu_ticks,
-            start_ticks,
+            cpu_time_ns,
+            start,
         })
     }
 

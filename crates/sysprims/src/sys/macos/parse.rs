@@ -1,0 +1,529 @@
+//! Pure parsers for the two records macOS's kernel hands a process reader: the
+//! `KERN_PROCARGS2` buffer of `sysctl(3)` (argv and environment) and the `proc_bsdinfo` record
+//! of `proc_pidinfo(PROC_PIDTBSDINFO)` (parent, group, owner, state, start time).
+//!
+//! No I/O and no `unsafe` here: each function takes the bytes the kernel returned and checks
+//! every length itself, so the parsers compile and are tested on every platform (this machine
+//! cannot run macOS), including on truncated and hostile buffers. The macOS backend copies the
+//! kernel's bytes into a buffer and hands them over; it never casts a pointer to the struct.
+//!
+//! Both records are in the machine's byte order. Every Mac sysprims targets (x86_64 and
+//! arm64) is little-endian, so the parsers read little-endian fields on any host.
+
+/// Why a buffer could not be parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ParseError(pub &'static str);
+
+/// What a `KERN_PROCARGS2` buffer holds, borrowed from it.
+///
+/// The kernel lays it out as: `argc` (a 32-bit int), the path the process was executed from
+/// (NUL-terminated, then NUL padding), `argc` NUL-terminated arguments, then the environment
+/// strings up to an empty string, after which come the "apple" strings
+/// (`executable_path=...`, `ptr_munge=...`), which are not the environment and are not
+/// returned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ProcArgs<'a> {
+    /// The path given to `execve`, as the kernel recorded it (may be relative, or empty).
+    pub exec_path: &'a [u8],
+    /// The arguments, `argv[0]` first. Fewer than `argc` when the buffer ends early.
+    pub argv: Vec<&'a [u8]>,
+    /// The environment strings (`KEY=value`), in order.
+    pub env: Vec<&'a [u8]>,
+    /// The buffer ended before `argc` arguments and the environment's terminator were found
+    /// (the kernel cuts the copy at the size the caller asked for, or the process rewrote its
+    /// argument area).
+    pub truncated: bool,
+}
+
+/// Parse a `KERN_PROCARGS2` buffer.
+///
+/// Lengths are never trusted: `argc` bounds the arguments read but not what is allocated (a
+/// hostile `argc` of 2^31 costs nothing), a string without its NUL ends at the end of the
+/// buffer, and a negative `argc` or a buffer shorter than `argc` itself is an error.
+pub(crate) fn parse_procargs2(bytes: &[u8]) -> Result<ProcArgs<'_>, ParseError> {
+    let Some((head, rest)) = bytes.split_first_chunk::<4>() else {
+        return Err(ParseError("KERN_PROCARGS2 buffer shorter than its argc"));
+    };
+    let argc = i32::from_le_bytes(*head);
+    let Ok(argc) = usize::try_from(argc) else {
+        return Err(ParseError("KERN_PROCARGS2 argc is negative"));
+    };
+    let mut out = ProcArgs::default();
+    let mut strings = NulStrings(rest);
+    match strings.next() {
+        Some(path) => out.exec_path = path,
+        None => {
+            // Only the count: a process whose argument area the reader may not see.
+            out.truncated = argc > 0;
+            return Ok(out);
+        }
+    }
+    strings.skip_padding();
+    while out.argv.len() < argc {
+        match strings.next() {
+            Some(arg) => out.argv.push(arg),
+            None => {
+                out.truncated = true;
+                return Ok(out);
+            }
+        }
+    }
+    loop {
+        match strings.next() {
+            Some([]) => return Ok(out),
+            Some(var) => out.env.push(var),
+            None => {
+                // The environment's terminator was not seen: the last string may be cut.
+                out.truncated = true;
+                return Ok(out);
+            }
+        }
+    }
+}
+
+/// NUL-terminated strings read one after another from a buffer; the last one may lack its NUL.
+struct NulStrings<'a>(&'a [u8]);
+
+impl<'a> NulStrings<'a> {
+    /// Skip the NULs that pad the executable path to the first argument.
+    fn skip_padding(&mut self) {
+        let start = self.0.iter().position(|&b| b != 0).unwrap_or(self.0.len());
+        self.0 = &self.0[start..];
+    }
+}
+
+impl<'a> Iterator for NulStrings<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.0.is_empty() {
+            return None;
+        }
+        match self.0.iter().position(|&b| b == 0) {
+            Some(end) => {
+                let s = &self.0[..end];
+                self.0 = &self.0[end + 1..];
+                Some(s)
+            }
+            None => {
+                let s = self.0;
+                self.0 = &[];
+                Some(s)
+            }
+        }
+    }
+}
+
+/// `MAXCOMLEN` from `<sys/param.h>`.
+const MAXCOMLEN: usize = 16;
+
+/// Size of `struct proc_bsdinfo` (`PROC_PIDTBSDINFO_SIZE`).
+pub(crate) const PROC_BSDINFO_SIZE: usize = 136;
+
+/// Byte offsets of the `struct proc_bsdinfo` fields sysprims reads (`<sys/proc_info.h>`;
+/// checked against the `libc` crate's definition when compiled for macOS, below).
+mod offset {
+    pub const FLAGS: usize = 0;
+    pub const STATUS: usize = 4;
+    pub const XSTATUS: usize = 8;
+    pub const PID: usize = 12;
+    pub const PPID: usize = 16;
+    pub const UID: usize = 20;
+    pub const GID: usize = 24;
+    pub const RUID: usize = 28;
+    pub const COMM: usize = 48;
+    pub const NAME: usize = 64;
+    pub const NFILES: usize = 96;
+    pub const PGID: usize = 100;
+    pub const NICE: usize = 116;
+    pub const START_TVSEC: usize = 120;
+    pub const START_TVUSEC: usize = 128;
+}
+
+#[cfg(target_os = "macos")]
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    type B = libc::proc_bsdinfo;
+    assert!(size_of::<B>() == PROC_BSDINFO_SIZE);
+    assert!(offset_of!(B, pbi_flags) == offset::FLAGS);
+    assert!(offset_of!(B, pbi_status) == offset::STATUS);
+    assert!(offset_of!(B, pbi_xstatus) == offset::XSTATUS);
+    assert!(offset_of!(B, pbi_pid) == offset::PID);
+    assert!(offset_of!(B, pbi_ppid) == offset::PPID);
+    assert!(offset_of!(B, pbi_uid) == offset::UID);
+    assert!(offset_of!(B, pbi_gid) == offset::GID);
+    assert!(offset_of!(B, pbi_ruid) == offset::RUID);
+    assert!(offset_of!(B, pbi_comm) == offset::COMM);
+    assert!(offset_of!(B, pbi_name) == offset::NAME);
+    assert!(offset_of!(B, pbi_nfiles) == offset::NFILES);
+    assert!(offset_of!(B, pbi_pgid) == offset::PGID);
+    assert!(offset_of!(B, pbi_nice) == offset::NICE);
+    assert!(offset_of!(B, pbi_start_tvsec) == offset::START_TVSEC);
+    assert!(offset_of!(B, pbi_start_tvusec) == offset::START_TVUSEC);
+};
+
+/// A process's state as `pbi_status` gives it (`p_stat` values of `<sys/proc.h>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BsdStatus {
+    /// `SIDL`: being created by `fork`.
+    Idle,
+    /// `SRUN`: runnable.
+    Running,
+    /// `SSLEEP`: sleeping on an address.
+    Sleeping,
+    /// `SSTOP`: stopped (a signal or a debugger).
+    Stopped,
+    /// `SZOMB`: exited, not yet waited for.
+    Zombie,
+    /// A value this parser does not know.
+    Other(u32),
+}
+
+impl BsdStatus {
+    fn from_raw(raw: u32) -> BsdStatus {
+        match raw {
+            1 => BsdStatus::Idle,
+            2 => BsdStatus::Running,
+            3 => BsdStatus::Sleeping,
+            4 => BsdStatus::Stopped,
+            5 => BsdStatus::Zombie,
+            other => BsdStatus::Other(other),
+        }
+    }
+}
+
+/// `PROC_FLAG_SYSTEM`: a system process (the kernel's).
+pub(crate) const PROC_FLAG_SYSTEM: u32 = 0x1;
+/// `PROC_FLAG_INEXIT`: the process is exiting.
+pub(crate) const PROC_FLAG_INEXIT: u32 = 0x4;
+
+/// The fields of `struct proc_bsdinfo` that sysprims uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BsdInfo {
+    /// `pbi_flags` (`PROC_FLAG_*`).
+    pub flags: u32,
+    /// `pbi_status`.
+    pub status: BsdStatus,
+    /// `pbi_xstatus`: the exit status of a zombie, in `wait(2)` form.
+    pub exit_status: u32,
+    pub pid: u32,
+    pub ppid: u32,
+    /// Effective user ID.
+    pub uid: u32,
+    /// Effective group ID.
+    pub gid: u32,
+    /// Real user ID.
+    pub ruid: u32,
+    /// The name: `pbi_name` (up to 32 bytes) when the kernel filled it, else `pbi_comm` (up
+    /// to 16), cut at its first NUL.
+    pub name: Vec<u8>,
+    /// Open files (`pbi_nfiles`).
+    pub nfiles: u32,
+    /// Process group.
+    pub pgid: u32,
+    pub nice: i32,
+    /// Start time, microseconds since the Unix epoch: with the PID, the process's identity on
+    /// macOS.
+    pub start_time_us: u64,
+}
+
+impl BsdInfo {
+    /// Start time in whole milliseconds since the Unix epoch.
+    pub(crate) fn start_time_ms(&self) -> u64 {
+        self.start_time_us / 1000
+    }
+
+    /// A kernel process: never a target for signals.
+    pub(crate) fn is_system(&self) -> bool {
+        self.flags & PROC_FLAG_SYSTEM != 0
+    }
+
+    /// The process is part-way through exiting: its PID is about to be released.
+    pub(crate) fn is_exiting(&self) -> bool {
+        self.flags & PROC_FLAG_INEXIT != 0
+    }
+}
+
+/// Parse the bytes of a `struct proc_bsdinfo`, as `proc_pidinfo(PROC_PIDTBSDINFO)` filled
+/// them. `proc_pidinfo` returns the number of bytes it wrote: a short answer (an older kernel,
+/// or a process that exited mid-call) is an error, not a record of zeros. Extra bytes after the
+/// record are ignored. A microseconds field of a million or more is an error: no start time
+/// is guessed.
+pub(crate) fn parse_bsdinfo(bytes: &[u8]) -> Result<BsdInfo, ParseError> {
+    if bytes.len() < PROC_BSDINFO_SIZE {
+        return Err(ParseError("proc_bsdinfo shorter than its 136 bytes"));
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or([0; 4]));
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+    let tvsec = u64_at(offset::START_TVSEC);
+    let tvusec = u64_at(offset::START_TVUSEC);
+    if tvusec >= 1_000_000 {
+        return Err(ParseError("proc_bsdinfo start microseconds out of range"));
+    }
+    let Some(start_time_us) = tvsec
+        .checked_mul(1_000_000)
+        .and_then(|us| us.checked_add(tvusec))
+    else {
+        return Err(ParseError("proc_bsdinfo start seconds out of range"));
+    };
+    let name = cut_at_nul(&bytes[offset::NAME..offset::NAME + 2 * MAXCOMLEN]);
+    let name = if name.is_empty() {
+        cut_at_nul(&bytes[offset::COMM..offset::COMM + MAXCOMLEN])
+    } else {
+        name
+    };
+    Ok(BsdInfo {
+        flags: u32_at(offset::FLAGS),
+        status: BsdStatus::from_raw(u32_at(offset::STATUS)),
+        exit_status: u32_at(offset::XSTATUS),
+        pid: u32_at(offset::PID),
+        ppid: u32_at(offset::PPID),
+        uid: u32_at(offset::UID),
+        gid: u32_at(offset::GID),
+        ruid: u32_at(offset::RUID),
+        name: name.to_vec(),
+        nfiles: u32_at(offset::NFILES),
+        pgid: u32_at(offset::PGID),
+        nice: u32_at(offset::NICE) as i32,
+        start_time_us,
+    })
+}
+
+/// A fixed-size C string field up to its first NUL (all of it when it has none).
+fn cut_at_nul(field: &[u8]) -> &[u8] {
+    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    &field[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `KERN_PROCARGS2` buffer as the kernel lays it out, with the apple strings after the
+    /// environment's terminator.
+    fn procargs(argc: i32, path: &[u8], pad: usize, strings: &[&[u8]]) -> Vec<u8> {
+        let mut b = argc.to_le_bytes().to_vec();
+        b.extend_from_slice(path);
+        b.push(0);
+        b.extend(std::iter::repeat_n(0, pad));
+        for s in strings {
+            b.extend_from_slice(s);
+            b.push(0);
+        }
+        b
+    }
+
+    #[test]
+    fn procargs_of_a_shell() {
+        let buf = procargs(
+            3,
+            b"/bin/sh",
+            7,
+            &[
+                b"sh",
+                b"-c",
+                b"echo hi; sleep 1",
+                b"PATH=/usr/bin:/bin",
+                b"HOME=/Users/me",
+                b"",
+                b"executable_path=/bin/sh",
+                b"ptr_munge=",
+            ],
+        );
+        let p = parse_procargs2(&buf).unwrap();
+        assert_eq!(p.exec_path, b"/bin/sh");
+        assert_eq!(p.argv, [&b"sh"[..], b"-c", b"echo hi; sleep 1"]);
+        assert_eq!(p.env, [&b"PATH=/usr/bin:/bin"[..], b"HOME=/Users/me"]);
+        assert!(!p.truncated);
+    }
+
+    #[test]
+    fn procargs_keeps_empty_arguments() {
+        // An empty argument is an argument (argc says how many); only in the environment
+        // does an empty string end the list.
+        let buf = procargs(3, b"/bin/echo", 0, &[b"echo", b"", b"x", b"A=1", b""]);
+        let p = parse_procargs2(&buf).unwrap();
+        assert_eq!(p.argv, [&b"echo"[..], b"", b"x"]);
+        assert_eq!(p.env, [&b"A=1"[..]]);
+        assert!(!p.truncated);
+    }
+
+    #[test]
+    fn procargs_without_environment() {
+        let buf = procargs(1, b"/sbin/launchd", 3, &[b"/sbin/launchd", b""]);
+        let p = parse_procargs2(&buf).unwrap();
+        assert_eq!(p.argv, [&b"/sbin/launchd"[..]]);
+        assert!(p.env.is_empty());
+        assert!(!p.truncated);
+    }
+
+    #[test]
+    fn procargs_cut_in_an_argument() {
+        let mut buf = procargs(2, b"/usr/bin/python3", 4, &[b"python3", b"script.py"]);
+        buf.truncate(buf.len() - 4); // "script" without ".py" and its NUL
+        let p = parse_procargs2(&buf).unwrap();
+        assert_eq!(p.argv, [&b"python3"[..], b"script"]);
+        assert!(p.truncated, "no environment terminator was seen");
+        let buf = procargs(5, b"/bin/ls", 1, &[b"ls", b"-l"]);
+        let p = parse_procargs2(&buf).unwrap();
+        assert_eq!(p.argv, [&b"ls"[..], b"-l"]);
+        assert!(p.truncated, "argc said 5");
+    }
+
+    #[test]
+    fn procargs_cut_in_the_environment() {
+        let mut buf = procargs(1, b"/bin/sh", 0, &[b"sh", b"A=1", b"B=22"]);
+        buf.pop();
+        buf.pop();
+        let p = parse_procargs2(&buf).unwrap();
+        assert_eq!(p.env, [&b"A=1"[..], b"B=2"]);
+        assert!(p.truncated);
+    }
+
+    #[test]
+    fn procargs_hostile_headers() {
+        assert!(parse_procargs2(b"").is_err());
+        assert!(parse_procargs2(&[1, 0, 0]).is_err());
+        assert_eq!(
+            parse_procargs2(&(-1i32).to_le_bytes()).unwrap_err(),
+            ParseError("KERN_PROCARGS2 argc is negative")
+        );
+        // Only the count: what a reader gets for a process whose arguments it may not read.
+        let only_count = 2i32.to_le_bytes();
+        let p = parse_procargs2(&only_count).unwrap();
+        assert!(p.argv.is_empty() && p.exec_path.is_empty() && p.truncated);
+        let no_args = 0i32.to_le_bytes();
+        let p = parse_procargs2(&no_args).unwrap();
+        assert!(!p.truncated);
+        // A huge argc over a small buffer allocates nothing up front and reads what is there.
+        let buf = procargs(i32::MAX, b"/x", 0, &[b"a", b"b"]);
+        let p = parse_procargs2(&buf).unwrap();
+        assert_eq!(p.argv, [&b"a"[..], b"b"]);
+        assert!(p.truncated);
+        // All padding, no arguments.
+        let mut buf = 1i32.to_le_bytes().to_vec();
+        buf.extend_from_slice(b"/bin/x\0\0\0\0\0\0");
+        let p = parse_procargs2(&buf).unwrap();
+        assert_eq!(p.exec_path, b"/bin/x");
+        assert!(p.argv.is_empty() && p.truncated);
+    }
+
+    #[test]
+    fn procargs_never_panics_on_any_prefix_or_byte_flip() {
+        let buf = procargs(
+            2,
+            b"/bin/sh",
+            5,
+            &[b"sh", b"-c", b"A=1", b"", b"executable_path=/bin/sh"],
+        );
+        for end in 0..=buf.len() {
+            let _ = parse_procargs2(&buf[..end]);
+        }
+        for at in 0..buf.len() {
+            for v in [0u8, 0xff, b'a'] {
+                let mut b = buf.clone();
+                b[at] = v;
+                if let Ok(p) = parse_procargs2(&b) {
+                    assert!(p.argv.len() + p.env.len() <= b.len());
+                }
+            }
+        }
+    }
+
+    /// A `proc_bsdinfo` record in the kernel's layout.
+    fn bsdinfo(fields: &[(usize, &[u8])]) -> Vec<u8> {
+        let mut b = vec![0u8; PROC_BSDINFO_SIZE];
+        for (at, bytes) in fields {
+            b[*at..*at + bytes.len()].copy_from_slice(bytes);
+        }
+        b
+    }
+
+    fn le32(v: u32) -> [u8; 4] {
+        v.to_le_bytes()
+    }
+
+    #[test]
+    fn bsdinfo_of_a_user_process() {
+        let b = bsdinfo(&[
+            (offset::FLAGS, &le32(0x10)),
+            (offset::STATUS, &le32(2)),
+            (offset::PID, &le32(4321)),
+            (offset::PPID, &le32(1)),
+            (offset::UID, &le32(501)),
+            (offset::GID, &le32(20)),
+            (offset::RUID, &le32(501)),
+            (offset::COMM, b"Google Chrome H"),
+            (offset::NAME, b"Google Chrome Helper (Renderer)"),
+            (offset::NFILES, &le32(42)),
+            (offset::PGID, &le32(4300)),
+            (offset::NICE, &(-5i32).to_le_bytes()),
+            (offset::START_TVSEC, &1_764_000_000u64.to_le_bytes()),
+            (offset::START_TVUSEC, &123_456u64.to_le_bytes()),
+        ]);
+        let i = parse_bsdinfo(&b).unwrap();
+        assert_eq!(i.pid, 4321);
+        assert_eq!(i.ppid, 1);
+        assert_eq!(i.uid, 501);
+        assert_eq!(i.gid, 20);
+        assert_eq!(i.ruid, 501);
+        assert_eq!(i.pgid, 4300);
+        assert_eq!(i.nfiles, 42);
+        assert_eq!(i.nice, -5);
+        assert_eq!(i.status, BsdStatus::Running);
+        assert_eq!(i.name, b"Google Chrome Helper (Renderer)");
+        assert_eq!(i.start_time_us, 1_764_000_000_123_456);
+        assert_eq!(i.start_time_ms(), 1_764_000_000_123);
+        assert!(!i.is_system());
+    }
+
+    #[test]
+    fn bsdinfo_name_falls_back_to_comm_and_fills_whole_fields() {
+        let b = bsdinfo(&[(offset::COMM, b"kernel_task"), (offset::FLAGS, &le32(1))]);
+        let i = parse_bsdinfo(&b).unwrap();
+        assert_eq!(i.name, b"kernel_task");
+        assert!(i.is_system() && !i.is_exiting());
+        let b = bsdinfo(&[(offset::FLAGS, &le32(PROC_FLAG_INEXIT))]);
+        assert!(parse_bsdinfo(&b).unwrap().is_exiting());
+        assert_eq!(i.status, BsdStatus::Other(0));
+        // A name field with no NUL at all is taken whole, never read past.
+        let b = bsdinfo(&[(offset::NAME, &[b'n'; 32]), (offset::NFILES, &le32(7))]);
+        let i = parse_bsdinfo(&b).unwrap();
+        assert_eq!(i.name, [b'n'; 32]);
+        assert_eq!(i.nfiles, 7);
+    }
+
+    #[test]
+    fn bsdinfo_states_and_zombie_status() {
+        for (raw, want) in [
+            (1, BsdStatus::Idle),
+            (3, BsdStatus::Sleeping),
+            (4, BsdStatus::Stopped),
+            (5, BsdStatus::Zombie),
+            (99, BsdStatus::Other(99)),
+        ] {
+            let b = bsdinfo(&[
+                (offset::STATUS, &le32(raw)),
+                (offset::XSTATUS, &le32(0x0900)),
+            ]);
+            let i = parse_bsdinfo(&b).unwrap();
+            assert_eq!(i.status, want);
+            assert_eq!(i.exit_status, 0x0900);
+        }
+    }
+
+    #[test]
+    fn bsdinfo_hostile_buffers() {
+        for len in [0, 1, 12, 135] {
+            assert!(parse_bsdinfo(&vec![0u8; len]).is_err(), "{len} bytes");
+        }
+        // Longer answers (a newer kernel's larger record) are read by their known prefix.
+        assert!(parse_bsdinfo(&[0u8; 200]).is_ok());
+        let b = bsdinfo(&[(offset::START_TVUSEC, &1_000_000u64.to_le_bytes())]);
+        assert!(parse_bsdinfo(&b).is_err());
+        let b = bsdinfo(&[(offset::START_TVSEC, &u64::MAX.to_le_bytes())]);
+        assert!(parse_bsdinfo(&b).is_err());
+        let all_ones = vec![0xffu8; PROC_BSDINFO_SIZE];
+        assert!(parse_bsdinfo(&all_ones).is_err());
+    }
+}

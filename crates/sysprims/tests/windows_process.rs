@@ -1,0 +1,288 @@
+//! The Windows backend against real processes (run under Wine in CI, `scripts/test-windows`):
+//! listing and reading self and a child, identity (pid, creation time at 100 ns), guarded
+//! termination through a held handle, bad PIDs that send nothing, `wait_pid` exit codes, and
+//! forced PID reuse that never hits the newcomer.
+//!
+//! Children are this test binary run again with `SYSPRIMS_WIN_CHILD` set (see `child_entry`):
+//! `block` prints `ready` and waits for its stdin to close; `exit:N` exits with N. Tests
+//! synchronise on the `ready` line and on process handles, never on sleeps, and end every
+//! child they start (kill, then wait) even when an assertion fails.
+#![cfg(windows)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use sysprims::{
+    ErrorCode, GuardedSignal, IdentityCheck, ProcessHandle, ProcessIdentity, ProcessState, Signal,
+    SnapshotOptions, descendants, get_process, kill, signal_if, snapshot, verify_identity,
+    wait_pid,
+};
+
+const CHILD_VAR: &str = "SYSPRIMS_WIN_CHILD";
+
+/// Not a test of its own: the body of the children. Without `SYSPRIMS_WIN_CHILD` it does
+/// nothing.
+#[test]
+fn child_entry() {
+    let Ok(what) = std::env::var(CHILD_VAR) else {
+        return;
+    };
+    if let Some(code) = what.strip_prefix("exit:") {
+        std::process::exit(code.parse().unwrap());
+    }
+    assert_eq!(what, "block");
+    println!("ready");
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink);
+    std::process::exit(0);
+}
+
+/// A child that ends when dropped (killed, then waited for).
+struct Kid {
+    child: Child,
+    _stdout: Option<BufReader<ChildStdout>>,
+}
+
+impl Kid {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Kid {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn child_command(what: &str, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
+        .args(extra)
+        .env(CHILD_VAR, what);
+    cmd
+}
+
+/// A child that runs until dropped, returned once it has said `ready`.
+fn blocking_child(extra: &[&str]) -> Kid {
+    let mut child = child_command("block", extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut kid = Kid {
+        child,
+        _stdout: None,
+    };
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = out.read_line(&mut line).unwrap();
+        assert!(n > 0, "the child ended before it was ready");
+        // libtest prints "test child_entry ... " before it, without a newline.
+        if line.trim_end().ends_with("ready") {
+            break;
+        }
+    }
+    kid._stdout = Some(out);
+    kid
+}
+
+#[test]
+fn reads_itself() {
+    let me = std::process::id();
+    let info = get_process(me).unwrap();
+    assert_eq!(info.pid, me);
+    assert_eq!(info.state, ProcessState::Running);
+    assert!(info.thread_count >= 1, "{info:?}");
+    assert!(info.memory_kb > 0, "{info:?}");
+    let exe = std::env::current_exe().unwrap();
+    let exe_name = exe.file_name().unwrap().to_string_lossy().to_string();
+    assert_eq!(info.name.to_lowercase(), exe_name.to_lowercase());
+    let path = info.exe_path.clone().expect("exe path");
+    assert!(
+        path.to_lowercase().ends_with(&exe_name.to_lowercase()),
+        "{path} vs {exe_name}"
+    );
+    // The command line, read from the PEB and split as the C runtime splits it, is ours.
+    let ours: Vec<String> = std::env::args().skip(1).collect();
+    assert_eq!(&info.cmdline[1..], &ours[..], "{:?}", info.cmdline);
+    // Creation time: 100 ns units, equal on every read, and Unix ms within a minute of now.
+    let again = get_process(me).unwrap();
+    assert_eq!(info.start_time_boot_ticks, again.start_time_boot_ticks);
+    assert_eq!(info.start_time_unix_ms, again.start_time_unix_ms);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let started = info.start_time_unix_ms.unwrap();
+    assert!(
+        started <= now_ms && now_ms - started < 600_000,
+        "{started} vs {now_ms}"
+    );
+    // The listing has us, with the same stamp.
+    let all = snapshot(&SnapshotOptions::default()).unwrap();
+    let listed = all
+        .processes
+        .iter()
+        .find(|p| p.pid == me)
+        .expect("self listed");
+    assert_eq!(listed.start_time_boot_ticks, info.start_time_boot_ticks);
+    assert!(all.processes.len() >= 2);
+    // Identity: the same now, not the same with another creation time.
+    let id = ProcessIdentity::of(me).unwrap();
+    assert_eq!(id.start_time_boot_ticks, info.start_time_boot_ticks);
+    assert_eq!(verify_identity(&id).unwrap(), IdentityCheck::Same);
+    let mut other = id.clone();
+    other.start_time_boot_ticks = id.start_time_boot_ticks.map(|t| t + 1);
+    assert!(matches!(
+        verify_identity(&other).unwrap(),
+        IdentityCheck::Reused { .. }
+    ));
+}
+
+#[test]
+fn reads_a_child_and_finds_it_among_descendants() {
+    let tricky = r#"two words "quoted" back\slash\"#;
+    let mut kid = blocking_child(&["--", tricky, ""]);
+    let info = get_process(kid.pid()).unwrap();
+    assert_eq!(info.ppid, std::process::id());
+    let n = info.cmdline.len();
+    assert!(n >= 3, "{:?}", info.cmdline);
+    assert_eq!(info.cmdline[n - 2], tricky, "{:?}", info.cmdline);
+    assert_eq!(info.cmdline[n - 1], "", "{:?}", info.cmdline);
+    let tree = descendants(std::process::id(), None).unwrap();
+    assert_eq!(tree.root().pid, std::process::id());
+    assert!(
+        tree.descendant_pids().contains(&kid.pid()),
+        "{:?}",
+        tree.descendant_pids()
+    );
+    assert!(kid.alive());
+}
+
+#[test]
+fn guarded_kill_ends_the_child_with_exit_code_1() {
+    let mut kid = blocking_child(&[]);
+    let id = ProcessIdentity::of(kid.pid()).unwrap();
+    let handle = ProcessHandle::open(kid.pid()).unwrap();
+    assert!(handle.has_pidfd(), "a process handle pins the PID");
+    match handle.signal_if(&id, Signal::TERM).unwrap() {
+        GuardedSignal::Signalled { .. } => {}
+        other => panic!("{other:?}"),
+    }
+    let done = wait_pid(kid.pid(), Some(Duration::from_secs(60))).unwrap();
+    assert!(done.exited && !done.timed_out, "{done:?}");
+    assert_eq!(done.exit_code, Some(1));
+    assert_eq!(done.signal, None);
+    assert!(!kid.alive());
+    // Exited (our std::process::Child still holds it open): gone for the guards, and
+    // TerminateProcess is not called on it (Wine would say it succeeded).
+    assert_eq!(
+        signal_if(&id, Signal::KILL).unwrap(),
+        GuardedSignal::Gone,
+        "an exited process is gone"
+    );
+    assert_eq!(
+        kill(kid.pid(), Signal::KILL).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+}
+
+#[test]
+fn wait_pid_reports_exit_codes_and_timeouts() {
+    let mut child = child_command("exit:7", &[])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let done = wait_pid(child.id(), Some(Duration::from_secs(60))).unwrap();
+    assert!(done.exited, "{done:?}");
+    assert_eq!(done.exit_code, Some(7));
+    child.wait().unwrap();
+
+    let mut kid = blocking_child(&[]);
+    let waited = wait_pid(kid.pid(), Some(Duration::from_millis(50))).unwrap();
+    assert!(waited.timed_out && !waited.exited, "{waited:?}");
+    assert!(kid.alive());
+}
+
+#[test]
+fn bad_pids_and_unsupported_signals_send_nothing() {
+    let mut kid = blocking_child(&[]);
+    for pid in [0u32, u32::MAX, i32::MAX as u32 + 1] {
+        assert_eq!(
+            kill(pid, Signal::KILL).unwrap_err().code(),
+            ErrorCode::InvalidArgument,
+            "{pid}"
+        );
+    }
+    // 4 (System) and the caller are protected; 1 is an ordinary PID on Windows.
+    let err = kill(4u32, Signal::KILL).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidArgument, "{err}");
+    assert!(err.to_string().contains("System"), "{err}");
+    let err = kill(std::process::id(), Signal::TERM).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidArgument, "{err}");
+    let one = sysprims::can_signal(1u32, Signal::TERM, Default::default());
+    assert!(
+        one.as_ref()
+            .map_or_else(|e| e.code() != ErrorCode::InvalidArgument, |_| true),
+        "PID 1 is not protected on Windows: {one:?}"
+    );
+    for signal in [Signal::HUP, Signal::INT, Signal::USR1, Signal::STOP] {
+        let err = kill(kid.pid(), signal).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::NotSupported, "{signal:?}: {err}");
+        assert!(
+            err.to_string().contains(&*signal.name()),
+            "{signal:?}: {err}"
+        );
+    }
+    assert!(kid.alive(), "nothing reached the child");
+    kill(kid.pid(), Signal::PROBE).unwrap();
+}
+
+/// Wine hands a freed PID to a later process after some hundreds of spawns. Keep spawning
+/// until a newcomer has the old PID, then aim the old identity at it: `Reused`, and the
+/// newcomer lives.
+#[test]
+fn forced_pid_reuse_never_hits_the_newcomer() {
+    const ATTEMPTS: usize = 3000;
+    let mut old = blocking_child(&[]);
+    let old_pid = old.pid();
+    let old_id = ProcessIdentity::of(old_pid).unwrap();
+    // End it and close every handle to it, so the PID is free.
+    let _ = old.child.kill();
+    let _ = old.child.wait();
+    drop(old);
+    for attempt in 0..ATTEMPTS {
+        let mut kid = blocking_child(&[]);
+        if kid.pid() != old_pid {
+            continue;
+        }
+        let reused = verify_identity(&old_id).unwrap();
+        assert!(
+            matches!(reused, IdentityCheck::Reused { .. }),
+            "attempt {attempt}: {reused:?}"
+        );
+        match signal_if(&old_id, Signal::KILL).unwrap() {
+            GuardedSignal::Reused { .. } => {}
+            other => panic!("the newcomer was hit: {other:?}"),
+        }
+        let handle = ProcessHandle::open(old_pid).unwrap();
+        assert!(matches!(
+            handle.signal_if(&old_id, Signal::TERM).unwrap(),
+            GuardedSignal::Reused { .. }
+        ));
+        assert!(kid.alive(), "the newcomer must live");
+        eprintln!("PID {old_pid} reused after {attempt} spawns: never signalled");
+        return;
+    }
+    panic!("PID {old_pid} was not reused in {ATTEMPTS} spawns");
+}
