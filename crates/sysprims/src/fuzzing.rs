@@ -291,8 +291,8 @@ fn check_directories(mount: &Mount, text: &str) {
     }
 }
 
-/// macOS's records, parsed here on any host: a `KERN_PROCARGS2` buffer and a `proc_bsdinfo`
-/// record. Every string returned is a NUL-free piece of the input, no more arguments than the
+/// macOS's records, parsed here on any host: a `KERN_PROCARGS2` buffer, a `proc_bsdinfo`
+/// record, a `PROC_PIDLISTFDS` answer and a `vnode_fdinfowithpath` record. Every string returned is a NUL-free piece of the input, no more arguments than the
 /// buffer's `argc`, and a record is read only from a full-size input.
 pub fn macos_records(data: &[u8]) {
     use crate::sys::macos::parse::{PROC_BSDINFO_SIZE, parse_bsdinfo, parse_procargs2};
@@ -332,6 +332,19 @@ pub fn macos_records(data: &[u8]) {
             );
         }
         Err(_) => {}
+    }
+    // The fd records: whole 8-byte entries only, and a vnode record read only from a
+    // full-size input, its path NUL-free and within its 1024-byte field.
+    use crate::sys::macos::parse::{
+        PROC_FDINFO_SIZE, VNODE_FDINFOWITHPATH_SIZE, parse_fd_list, parse_vnode_fdinfo,
+    };
+    assert!(parse_fd_list(data).len() <= data.len() / PROC_FDINFO_SIZE);
+    match parse_vnode_fdinfo(data) {
+        Ok(v) => {
+            assert!(data.len() >= VNODE_FDINFOWITHPATH_SIZE);
+            assert!(v.path.len() <= 1024 && !v.path.contains(&0));
+        }
+        Err(_) => assert!(data.len() < VNODE_FDINFOWITHPATH_SIZE),
     }
 }
 

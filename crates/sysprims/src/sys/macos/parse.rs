@@ -290,9 +290,166 @@ pub(crate) fn parse_bsdinfo(bytes: &[u8]) -> Result<BsdInfo, ParseError> {
 }
 
 /// A fixed-size C string field up to its first NUL (all of it when it has none).
-fn cut_at_nul(field: &[u8]) -> &[u8] {
+pub(crate) fn cut_at_nul(field: &[u8]) -> &[u8] {
     let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
     &field[..end]
+}
+
+/// The portable state of a process from its `proc_bsdinfo`: `pbi_status`, except that a
+/// process already flagged `PROC_FLAG_INEXIT` but not yet a zombie is dead (it is part-way
+/// through `exit`; signals no longer matter to it). `SIDL` (being forked) is `Unknown`:
+/// macOS has no state the portable ones name for it.
+pub(crate) fn process_state(info: &BsdInfo) -> crate::process::ProcessState {
+    use crate::process::ProcessState;
+    match info.status {
+        BsdStatus::Zombie => ProcessState::Zombie,
+        _ if info.is_exiting() => ProcessState::Dead,
+        BsdStatus::Running => ProcessState::Running,
+        BsdStatus::Sleeping => ProcessState::Sleeping,
+        BsdStatus::Stopped => ProcessState::Stopped,
+        BsdStatus::Idle | BsdStatus::Other(_) => ProcessState::Unknown,
+    }
+}
+
+/// `ticks * numer / denom` without overflow (saturating at `u64::MAX`), for converting Mach
+/// absolute time to nanoseconds with `mach_timebase_info`; a zero `denom` is taken as 1.
+pub(crate) fn scale_ticks(ticks: u64, numer: u32, denom: u32) -> u64 {
+    let scaled = u128::from(ticks) * u128::from(numer) / u128::from(denom.max(1));
+    u64::try_from(scaled).unwrap_or(u64::MAX)
+}
+
+/// Environment strings (`KEY=value`) as a map: a string without `=` is a key with an empty
+/// value, an empty string is skipped, a later duplicate wins, and non-UTF-8 bytes are
+/// replaced by U+FFFD.
+pub(crate) fn env_map(vars: &[&[u8]]) -> std::collections::BTreeMap<String, String> {
+    vars.iter()
+        .filter(|var| !var.is_empty())
+        .map(|var| {
+            let (key, value) = match var.iter().position(|&b| b == b'=') {
+                Some(eq) => (&var[..eq], &var[eq + 1..]),
+                None => (*var, &var[..0]),
+            };
+            (
+                String::from_utf8_lossy(key).into_owned(),
+                String::from_utf8_lossy(value).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// One entry of `proc_pidinfo(PROC_PIDLISTFDS)`: `struct proc_fdinfo` (`proc_fd`, an `int32`,
+/// then `proc_fdtype`, a `uint32`: 8 bytes).
+pub(crate) const PROC_FDINFO_SIZE: usize = 8;
+
+/// The entries of a `PROC_PIDLISTFDS` answer, `(fd, PROX_FDTYPE_*)`: whole 8-byte records only
+/// (a trailing partial one is dropped), negative fds skipped.
+pub(crate) fn parse_fd_list(bytes: &[u8]) -> Vec<(u32, u32)> {
+    bytes
+        .chunks_exact(PROC_FDINFO_SIZE)
+        .filter_map(|rec| {
+            let fd = i32::from_le_bytes(rec[0..4].try_into().ok()?);
+            let kind = u32::from_le_bytes(rec[4..8].try_into().ok()?);
+            u32::try_from(fd).ok().map(|fd| (fd, kind))
+        })
+        .collect()
+}
+
+/// Size of `struct vnode_fdinfowithpath` (`PROC_PIDFDVNODEPATHINFO_SIZE`): a
+/// `struct proc_fileinfo` (24 bytes), a `struct vnode_info` (152) and the path
+/// (`MAXPATHLEN`, 1024).
+pub(crate) const VNODE_FDINFOWITHPATH_SIZE: usize = 1200;
+
+/// Byte offsets in `struct vnode_fdinfowithpath` (`<sys/proc_info.h>`). The `libc` crate has
+/// no `proc_fileinfo` (so no `vnode_fdinfowithpath`): its 24 bytes are `fi_openflags` (u32),
+/// `fi_status` (u32), `fi_offset` (off_t), `fi_type` (i32), `fi_guardflags` (u32). The
+/// `vnode_info_path` after it is libc's, and its layout is checked against libc below.
+mod vnode_offset {
+    pub const OPENFLAGS: usize = 0;
+    pub const STATUS: usize = 4;
+    pub const OFFSET: usize = 8;
+    /// `vnode_info_path` starts after `proc_fileinfo`.
+    pub const VIP: usize = 24;
+    pub const MODE: usize = VIP + 4;
+    pub const INO: usize = VIP + 8;
+    pub const PATH: usize = VIP + 152;
+    pub const PATH_LEN: usize = 1024;
+}
+
+#[cfg(target_os = "macos")]
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(size_of::<libc::vnode_info_path>() == VNODE_FDINFOWITHPATH_SIZE - vnode_offset::VIP);
+    assert!(offset_of!(libc::vnode_info_path, vip_path) == vnode_offset::PATH - vnode_offset::VIP);
+    assert!(offset_of!(libc::vinfo_stat, vst_mode) == vnode_offset::MODE - vnode_offset::VIP);
+    assert!(offset_of!(libc::vinfo_stat, vst_ino) == vnode_offset::INO - vnode_offset::VIP);
+};
+
+/// `PROC_FP_CLEXEC` in `fi_status`: close-on-exec.
+const PROC_FP_CLEXEC: u32 = 0x2;
+
+/// What sysprims reads of a `struct vnode_fdinfowithpath`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct VnodeFd {
+    /// `fi_openflags`: the kernel's `FREAD` (1) and `FWRITE` (2) bits and the `O_*` flags.
+    pub open_flags: u32,
+    pub cloexec: bool,
+    pub offset: u64,
+    /// `vst_mode`: the file type bits (`S_IFMT`) and permissions.
+    pub mode: u16,
+    pub inode: u64,
+    /// The path, up to its first NUL; empty when the kernel has none for the vnode.
+    pub path: Vec<u8>,
+}
+
+/// Parse the bytes `proc_pidfdinfo(PROC_PIDFDVNODEPATHINFO)` filled; a short answer is an
+/// error.
+pub(crate) fn parse_vnode_fdinfo(bytes: &[u8]) -> Result<VnodeFd, ParseError> {
+    if bytes.len() < VNODE_FDINFOWITHPATH_SIZE {
+        return Err(ParseError(
+            "vnode_fdinfowithpath shorter than its 1200 bytes",
+        ));
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or([0; 4]));
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+    let mode = u16::from_le_bytes(
+        bytes[vnode_offset::MODE..vnode_offset::MODE + 2]
+            .try_into()
+            .unwrap_or([0; 2]),
+    );
+    Ok(VnodeFd {
+        open_flags: u32_at(vnode_offset::OPENFLAGS),
+        cloexec: u32_at(vnode_offset::STATUS) & PROC_FP_CLEXEC != 0,
+        offset: u64_at(vnode_offset::OFFSET),
+        mode,
+        inode: u64_at(vnode_offset::INO),
+        path: cut_at_nul(&bytes[vnode_offset::PATH..vnode_offset::PATH + vnode_offset::PATH_LEN])
+            .to_vec(),
+    })
+}
+
+/// The portable kind of a vnode from its mode's file type bits.
+pub(crate) fn vnode_kind(mode: u16) -> crate::fds::FdKind {
+    use crate::fds::FdKind;
+    match u32::from(mode) & 0o170000 {
+        0o100000 => FdKind::File,
+        0o040000 => FdKind::Directory,
+        0o020000 => FdKind::CharDevice,
+        0o060000 => FdKind::BlockDevice,
+        0o010000 => FdKind::Pipe,
+        0o140000 => FdKind::Socket,
+        _ => FdKind::Unknown,
+    }
+}
+
+/// How an fd was opened, from `fi_openflags` (`FREAD` 1, `FWRITE` 2; none: unknown).
+pub(crate) fn access_of(open_flags: u32) -> Option<crate::fds::AccessMode> {
+    use crate::fds::AccessMode;
+    match open_flags & 3 {
+        1 => Some(AccessMode::Read),
+        2 => Some(AccessMode::Write),
+        3 => Some(AccessMode::ReadWrite),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -525,5 +682,102 @@ mod tests {
         assert!(parse_bsdinfo(&b).is_err());
         let all_ones = vec![0xffu8; PROC_BSDINFO_SIZE];
         assert!(parse_bsdinfo(&all_ones).is_err());
+    }
+
+    #[test]
+    fn states_from_bsdinfo() {
+        use crate::process::ProcessState;
+        let state = |status: u32, flags: u32| {
+            let b = bsdinfo(&[
+                (offset::STATUS, &le32(status)),
+                (offset::FLAGS, &le32(flags)),
+            ]);
+            process_state(&parse_bsdinfo(&b).unwrap())
+        };
+        assert_eq!(state(2, 0), ProcessState::Running);
+        assert_eq!(state(3, 0), ProcessState::Sleeping);
+        assert_eq!(state(4, 0), ProcessState::Stopped);
+        assert_eq!(state(5, 0), ProcessState::Zombie);
+        assert_eq!(state(5, PROC_FLAG_INEXIT), ProcessState::Zombie);
+        assert_eq!(state(2, PROC_FLAG_INEXIT), ProcessState::Dead);
+        assert_eq!(state(1, 0), ProcessState::Unknown);
+        assert_eq!(state(0, 0), ProcessState::Unknown);
+        assert_eq!(state(u32::MAX, 0), ProcessState::Unknown);
+    }
+
+    #[test]
+    fn mach_ticks_scale_without_overflow() {
+        // Apple silicon: 24 MHz ticks, timebase 125/3.
+        assert_eq!(scale_ticks(24_000_000, 125, 3), 1_000_000_000);
+        assert_eq!(scale_ticks(12345, 1, 1), 12345);
+        assert_eq!(scale_ticks(u64::MAX, 125, 3), u64::MAX);
+        assert_eq!(scale_ticks(u64::MAX, 1, 1), u64::MAX);
+        assert_eq!(scale_ticks(10, 1, 0), 10);
+        assert_eq!(scale_ticks(10, 0, 3), 0);
+    }
+
+    #[test]
+    fn environment_strings_to_a_map() {
+        let env = env_map(&[b"A=1", b"B=x=y", b"", b"NOEQ", b"A=2", b"C=\xff"]);
+        assert_eq!(env["A"], "2");
+        assert_eq!(env["B"], "x=y");
+        assert_eq!(env["NOEQ"], "");
+        assert_eq!(env["C"], "\u{fffd}");
+        assert_eq!(env.len(), 4);
+        assert!(env_map(&[]).is_empty());
+    }
+
+    #[test]
+    fn fd_lists_take_whole_records() {
+        let mut b = Vec::new();
+        for (fd, kind) in [(0i32, 1u32), (1, 6), (-1, 1), (7, 2)] {
+            b.extend_from_slice(&fd.to_le_bytes());
+            b.extend_from_slice(&kind.to_le_bytes());
+        }
+        assert_eq!(parse_fd_list(&b), [(0, 1), (1, 6), (7, 2)]);
+        b.extend_from_slice(&[9, 0, 0]);
+        assert_eq!(parse_fd_list(&b).len(), 3, "a partial record is dropped");
+        assert!(parse_fd_list(&[]).is_empty());
+        assert!(parse_fd_list(&[1, 2, 3, 4, 5, 6, 7]).is_empty());
+    }
+
+    #[test]
+    fn vnode_fdinfo_of_a_file() {
+        let mut b = vec![0u8; VNODE_FDINFOWITHPATH_SIZE];
+        b[vnode_offset::OPENFLAGS..][..4].copy_from_slice(&3u32.to_le_bytes());
+        b[vnode_offset::STATUS..][..4].copy_from_slice(&PROC_FP_CLEXEC.to_le_bytes());
+        b[vnode_offset::OFFSET..][..8].copy_from_slice(&4096u64.to_le_bytes());
+        b[vnode_offset::MODE..][..2].copy_from_slice(&0o100644u16.to_le_bytes());
+        b[vnode_offset::INO..][..8].copy_from_slice(&123_456u64.to_le_bytes());
+        b[vnode_offset::PATH..][..10].copy_from_slice(b"/etc/hosts");
+        let v = parse_vnode_fdinfo(&b).unwrap();
+        assert_eq!(v.path, b"/etc/hosts");
+        assert_eq!(v.offset, 4096);
+        assert_eq!(v.inode, 123_456);
+        assert!(v.cloexec);
+        assert_eq!(vnode_kind(v.mode), crate::fds::FdKind::File);
+        assert_eq!(
+            access_of(v.open_flags),
+            Some(crate::fds::AccessMode::ReadWrite)
+        );
+    }
+
+    #[test]
+    fn vnode_fdinfo_hostile_buffers() {
+        for len in [0, 24, 176, 1199] {
+            assert!(parse_vnode_fdinfo(&vec![0u8; len]).is_err(), "{len} bytes");
+        }
+        // A path with no NUL fills its field and is never read past; extra bytes are ignored.
+        let mut b = vec![b'p'; VNODE_FDINFOWITHPATH_SIZE + 16];
+        b[vnode_offset::MODE..][..2].copy_from_slice(&0o040755u16.to_le_bytes());
+        let v = parse_vnode_fdinfo(&b).unwrap();
+        assert_eq!(v.path.len(), 1024);
+        assert_eq!(vnode_kind(v.mode), crate::fds::FdKind::Directory);
+        let all_ones = parse_vnode_fdinfo(&[0xff; VNODE_FDINFOWITHPATH_SIZE]).unwrap();
+        assert_eq!(vnode_kind(all_ones.mode), crate::fds::FdKind::Unknown);
+        assert_eq!(access_of(0), None);
+        assert_eq!(vnode_kind(0o020666), crate::fds::FdKind::CharDevice);
+        assert_eq!(vnode_kind(0o060660), crate::fds::FdKind::BlockDevice);
+        assert_eq!(vnode_kind(0o010600), crate::fds::FdKind::Pipe);
     }
 }
