@@ -1,9 +1,9 @@
 //! Open fds on macOS: `proc_pidinfo(PROC_PIDLISTFDS)` for the fd numbers and their types,
 //! then `proc_pidfdinfo(PROC_PIDFDVNODEPATHINFO)` for each vnode (files, directories,
 //! devices, FIFOs): its path, mode, inode, offset, open flags and close-on-exec bit, decoded
-//! by [`super::parse::parse_vnode_fdinfo`]. Sockets, pipes, kqueues and the other kernel
-//! objects are listed by kind; their socket details are not read (no `socket_fdinfo`
-//! decoding yet), so `socket` is `None` for them.
+//! by [`super::parse::parse_vnode_fdinfo`]; `proc_pidfdinfo(PROC_PIDFDSOCKETINFO)` for each
+//! socket (family, protocol, addresses, state: [`super::parse::parse_socket_fdinfo`]). Pipes,
+//! kqueues and the other kernel objects are listed by kind.
 //!
 //! The kernel answers for the caller's own processes (or all, as root); another user's is
 //! `PermissionDenied`.
@@ -13,11 +13,13 @@ use crate::error::{ErrorCode, Result, Subject, SysprimsError};
 use crate::fds::{FdFilter, FdInfo, FdKind};
 use crate::pid::Pid;
 
-/// `PROC_PIDFDVNODEPATHINFO` (`<sys/proc_info.h>`; not in the `libc` crate).
+/// `PROC_PIDFDVNODEPATHINFO` and `PROC_PIDFDSOCKETINFO` (`<sys/proc_info.h>`; not in the
+/// `libc` crate).
 const PROC_PIDFDVNODEPATHINFO: libc::c_int = 2;
+const PROC_PIDFDSOCKETINFO: libc::c_int = 3;
 
 /// The raw `PROC_PIDLISTFDS` answer for `pid`.
-fn fd_list(pid: Pid) -> Result<Vec<u8>> {
+pub(crate) fn fd_list(pid: Pid) -> Result<Vec<u8>> {
     // Sized by `pbi_nfiles` (with room for fds opened meanwhile), grown if it fills.
     let nfiles = super::process::bsd_info(pid.get())?.nfiles as usize;
     let mut room = (nfiles + 32) * parse::PROC_FDINFO_SIZE;
@@ -55,6 +57,26 @@ fn fd_list(pid: Pid) -> Result<Vec<u8>> {
     Err(SysprimsError::Internal {
         message: format!("proc_pidinfo(PROC_PIDLISTFDS) of PID {pid} kept filling {room} bytes"),
     })
+}
+
+/// The socket details of one fd; `None` when it was closed meanwhile or is not a socket now.
+pub(crate) fn socket_of(pid: Pid, fd: u32) -> Option<parse::SocketFd> {
+    let mut buf = vec![0u8; parse::SOCKET_FDINFO_SIZE];
+    // SAFETY: `buf` has the size passed.
+    let n = unsafe {
+        libc::proc_pidfdinfo(
+            pid.as_raw(),
+            fd as libc::c_int,
+            PROC_PIDFDSOCKETINFO,
+            buf.as_mut_ptr().cast(),
+            buf.len() as libc::c_int,
+        )
+    };
+    if n <= 0 {
+        return None;
+    }
+    buf.truncate((n as usize).min(buf.len()));
+    parse::parse_socket_fdinfo(&buf).ok()
 }
 
 /// The vnode details of one fd; `None` when it was closed meanwhile or is not a vnode now.
@@ -123,7 +145,10 @@ pub(crate) fn list_fds(pid: Pid, filter: &FdFilter) -> Result<Vec<FdInfo>> {
                     socket: None,
                 }
             }
-            libc::PROX_FDTYPE_SOCKET => other(fd, FdKind::Socket, "socket", None),
+            libc::PROX_FDTYPE_SOCKET => FdInfo {
+                socket: socket_of(pid, fd).and_then(|s| s.info),
+                ..other(fd, FdKind::Socket, "socket", None)
+            },
             libc::PROX_FDTYPE_PIPE => other(fd, FdKind::Pipe, "pipe", None),
             libc::PROX_FDTYPE_KQUEUE => other(fd, FdKind::AnonInode, "kqueue", Some("kqueue")),
             libc::PROX_FDTYPE_PSHM => other(fd, FdKind::AnonInode, "pshm", Some("pshm")),

@@ -1,6 +1,7 @@
 //! The macOS backend: libproc (`proc_listallpids`, `proc_pidinfo`, `proc_pidpath`) and
 //! `sysctl(KERN_PROCARGS2)` for processes; `kill(2)`/`killpg(3)` for signals (shared with
-//! Linux in `sys/unix`).
+//! Linux in `sys/unix`); kqueue for waits and timeouts; `posix_spawn` and process groups for
+//! jobs; `proc_pidfdinfo` for fds and listening ports.
 //!
 //! No Mac runs on the machines this is built on: the backend is compiled, linted and linked
 //! for both Mac targets (`scripts/check-macos`), and its pure parts ([`parse`]) are tested on
@@ -36,46 +37,8 @@ pub(crate) mod signal;
 #[allow(unsafe_code)]
 pub(crate) mod timeout;
 
-/// Listening ports: not yet on macOS (the `socket_fdinfo` of each socket fd, which the
-/// `libc` crate does not define, is not decoded yet).
 #[cfg(target_os = "macos")]
-pub(crate) mod ports {
-    use crate::error::{Result, SysprimsError};
-    use crate::pid::Pid;
-    use crate::ports::PortBinding;
-
-    fn not_yet<T>() -> Result<T> {
-        Err(SysprimsError::NotSupported {
-            feature: "listing listening ports",
-            reason: "not implemented on macOS yet: it needs each socket fd's socket_fdinfo \
-                     (proc_pidfdinfo PROC_PIDFDSOCKETINFO), which sysprims does not decode yet"
-                .into(),
-        })
-    }
-
-    pub(crate) fn listening_sockets(_tcp: bool, _udp: bool) -> Result<Vec<PortBinding>> {
-        not_yet()
-    }
-
-    pub(crate) fn listening_sockets_via(
-        _netlink: bool,
-        _tcp: bool,
-        _udp: bool,
-    ) -> Result<Vec<PortBinding>> {
-        not_yet()
-    }
-
-    pub(crate) fn find_holders_in(_pid: Pid, _bindings: &mut [PortBinding]) -> Result<()> {
-        not_yet()
-    }
-
-    pub(crate) fn find_holders(
-        _bindings: &mut [PortBinding],
-        _skip: Option<Pid>,
-    ) -> Result<Vec<u32>> {
-        not_yet()
-    }
-}
+pub(crate) mod ports;
 #[cfg(target_os = "macos")]
 #[allow(unsafe_code)]
 pub(crate) mod wait;

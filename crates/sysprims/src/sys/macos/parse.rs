@@ -452,6 +452,189 @@ pub(crate) fn access_of(open_flags: u32) -> Option<crate::fds::AccessMode> {
     }
 }
 
+/// Size of `struct socket_fdinfo` (`PROC_PIDFDSOCKETINFO_SIZE`): `proc_fileinfo` (24 bytes)
+/// and `socket_info` (768: 240 bytes of generic fields, then the `soi_proto` union, whose
+/// largest member, `un_sockinfo`, takes 528).
+pub(crate) const SOCKET_FDINFO_SIZE: usize = 792;
+
+/// Byte offsets in `struct socket_fdinfo` (`<sys/proc_info.h>`; the `libc` crate defines none
+/// of these structs). `socket_info` starts at 24, its `soi_proto` union at 24 + 240 (8-byte
+/// aligned: `in_sockinfo` holds a `uint64_t`).
+mod socket_offset {
+    const PSI: usize = 24;
+    /// `soi_stat.vst_uid`.
+    pub const UID: usize = PSI + 16;
+    /// `soi_so`: the kernel's opaque handle of the socket, the same in every process that
+    /// holds it.
+    pub const SO: usize = PSI + 136;
+    pub const TYPE: usize = PSI + 152;
+    pub const PROTOCOL: usize = PSI + 156;
+    pub const FAMILY: usize = PSI + 160;
+    pub const OPTIONS: usize = PSI + 164;
+    pub const STATE: usize = PSI + 168;
+    pub const KIND: usize = PSI + 232;
+    const PROTO: usize = PSI + 240;
+    /// `in_sockinfo`: `insi_fport`, `insi_lport` (ints holding a port in network order),
+    /// `insi_faddr`, `insi_laddr` (16 bytes each; IPv4 in the last 4).
+    pub const FPORT: usize = PROTO;
+    pub const LPORT: usize = PROTO + 4;
+    pub const FADDR: usize = PROTO + 32;
+    pub const LADDR: usize = PROTO + 48;
+    /// `tcp_sockinfo.tcpsi_state`, after the 80-byte `in_sockinfo`.
+    pub const TCP_STATE: usize = PROTO + 80;
+    /// `un_sockinfo.unsi_addr.sun_path`: after two u64 handles, `sun_len` and `sun_family`.
+    pub const SUN_PATH: usize = PROTO + 16 + 2;
+    pub const SUN_PATH_LEN: usize = 104;
+}
+
+/// `soi_kind` values.
+const SOCKINFO_IN: i32 = 1;
+const SOCKINFO_TCP: i32 = 2;
+const SOCKINFO_UN: i32 = 3;
+/// macOS's address families and protocols.
+const AF_UNIX: i32 = 1;
+const AF_INET: i32 = 2;
+const AF_INET6: i32 = 30;
+const IPPROTO_TCP: i32 = 6;
+const IPPROTO_UDP: i32 = 17;
+/// `SO_ACCEPTCONN` in `soi_options`; `SOI_S_*` in `soi_state`.
+const SO_ACCEPTCONN: u16 = 0x2;
+const SOI_S_ISCONNECTED: u16 = 0x2;
+const SOI_S_ISCONNECTING: u16 = 0x4;
+const SOI_S_ISDISCONNECTING: u16 = 0x8;
+
+/// What sysprims reads of a `struct socket_fdinfo`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SocketFd {
+    /// `soi_so`: one socket held by several processes has one handle.
+    pub handle: u64,
+    /// The socket's owner (`soi_stat.vst_uid`).
+    pub uid: u32,
+    /// What the portable layer knows of it; `None` for families it does not describe
+    /// (routing, kernel control, ...).
+    pub info: Option<crate::fds::SocketInfo>,
+}
+
+/// The portable state of a TCP socket from `tcpsi_state` (`TSI_S_*`).
+pub(crate) fn tcp_state(raw: i32) -> crate::fds::SocketState {
+    use crate::fds::SocketState as S;
+    match raw {
+        0 => S::Close,
+        1 => S::Listen,
+        2 => S::SynSent,
+        3 => S::SynRecv,
+        4 => S::Established,
+        5 => S::CloseWait,
+        6 => S::FinWait1,
+        7 => S::Closing,
+        8 => S::LastAck,
+        9 => S::FinWait2,
+        10 => S::TimeWait,
+        _ => S::Unknown,
+    }
+}
+
+/// Parse the bytes `proc_pidfdinfo(PROC_PIDFDSOCKETINFO)` filled; a short answer is an error.
+pub(crate) fn parse_socket_fdinfo(bytes: &[u8]) -> Result<SocketFd, ParseError> {
+    use crate::fds::{SocketFamily, SocketInfo, SocketProtocol, SocketState};
+    use socket_offset as o;
+    if bytes.len() < SOCKET_FDINFO_SIZE {
+        return Err(ParseError("socket_fdinfo shorter than its 792 bytes"));
+    }
+    let i32_at = |at: usize| i32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or([0; 4]));
+    let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap_or([0; 2]));
+    let addr16 = |at: usize| -> [u8; 16] { bytes[at..at + 16].try_into().unwrap_or([0; 16]) };
+    // The kernel stores the port's network-order u16 in an int: its low two bytes in memory.
+    let port_at = |at: usize| u16::from_be_bytes([bytes[at], bytes[at + 1]]);
+    let family = i32_at(o::FAMILY);
+    let kind = i32_at(o::KIND);
+    let ip = |raw: [u8; 16]| -> String {
+        if family == AF_INET {
+            std::net::Ipv4Addr::new(raw[12], raw[13], raw[14], raw[15]).to_string()
+        } else {
+            std::net::Ipv6Addr::from(raw).to_string()
+        }
+    };
+    let info = match (family, kind) {
+        (AF_INET | AF_INET6, SOCKINFO_IN | SOCKINFO_TCP) => {
+            let protocol = match i32_at(o::PROTOCOL) {
+                IPPROTO_TCP => SocketProtocol::Tcp,
+                IPPROTO_UDP => SocketProtocol::Udp,
+                _ => return Ok(SocketFd::other(bytes)),
+            };
+            let remote_port = port_at(o::FPORT);
+            let state = match (protocol, kind) {
+                (SocketProtocol::Tcp, SOCKINFO_TCP) => tcp_state(i32_at(o::TCP_STATE)),
+                (SocketProtocol::Tcp, _) => SocketState::Unknown,
+                _ if remote_port != 0 => SocketState::Established,
+                _ => SocketState::Unconnected,
+            };
+            Some(SocketInfo {
+                family: if family == AF_INET {
+                    SocketFamily::Ipv4
+                } else {
+                    SocketFamily::Ipv6
+                },
+                protocol,
+                local_address: Some(ip(addr16(o::LADDR))),
+                local_port: Some(port_at(o::LPORT)),
+                remote_address: Some(ip(addr16(o::FADDR))),
+                remote_port: Some(remote_port),
+                state,
+            })
+        }
+        (AF_UNIX, SOCKINFO_UN) => {
+            let protocol = match i32_at(o::TYPE) {
+                1 => SocketProtocol::UnixStream,
+                2 => SocketProtocol::UnixDgram,
+                5 => SocketProtocol::UnixSeqpacket,
+                _ => return Ok(SocketFd::other(bytes)),
+            };
+            let flags = u16_at(o::STATE);
+            let state = if u16_at(o::OPTIONS) & SO_ACCEPTCONN != 0 {
+                SocketState::Listen
+            } else if flags & SOI_S_ISCONNECTED != 0 {
+                SocketState::Connected
+            } else if flags & SOI_S_ISCONNECTING != 0 {
+                SocketState::Connecting
+            } else if flags & SOI_S_ISDISCONNECTING != 0 {
+                SocketState::Disconnecting
+            } else {
+                SocketState::Unconnected
+            };
+            let path = cut_at_nul(&bytes[o::SUN_PATH..o::SUN_PATH + o::SUN_PATH_LEN]);
+            Some(SocketInfo {
+                family: SocketFamily::Unix,
+                protocol,
+                local_address: (!path.is_empty())
+                    .then(|| String::from_utf8_lossy(path).into_owned()),
+                local_port: None,
+                remote_address: None,
+                remote_port: None,
+                state,
+            })
+        }
+        _ => None,
+    };
+    Ok(SocketFd {
+        info,
+        ..SocketFd::other(bytes)
+    })
+}
+
+impl SocketFd {
+    /// The handle and owner of a socket the parser does not describe. `bytes` is at least
+    /// [`SOCKET_FDINFO_SIZE`] long.
+    fn other(bytes: &[u8]) -> SocketFd {
+        let at = |i: usize, n: usize| &bytes[i..i + n];
+        SocketFd {
+            handle: u64::from_le_bytes(at(socket_offset::SO, 8).try_into().unwrap_or([0; 8])),
+            uid: u32::from_le_bytes(at(socket_offset::UID, 4).try_into().unwrap_or([0; 4])),
+            info: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -779,5 +962,131 @@ mod tests {
         assert_eq!(vnode_kind(0o020666), crate::fds::FdKind::CharDevice);
         assert_eq!(vnode_kind(0o060660), crate::fds::FdKind::BlockDevice);
         assert_eq!(vnode_kind(0o010600), crate::fds::FdKind::Pipe);
+    }
+
+    /// A `socket_fdinfo` record with these fields set.
+    fn socket_record(fields: &[(usize, &[u8])]) -> Vec<u8> {
+        let mut b = vec![0u8; SOCKET_FDINFO_SIZE];
+        for (at, bytes) in fields {
+            b[*at..*at + bytes.len()].copy_from_slice(bytes);
+        }
+        b
+    }
+
+    #[test]
+    fn socket_fdinfo_of_a_tcp_listener() {
+        use crate::fds::{SocketFamily, SocketProtocol, SocketState};
+        use socket_offset as o;
+        let mut laddr = [0u8; 16];
+        laddr[12..].copy_from_slice(&[127, 0, 0, 1]);
+        let b = socket_record(&[
+            (o::SO, &0xdead_beef_u64.to_le_bytes()),
+            (o::UID, &501u32.to_le_bytes()),
+            (o::FAMILY, &AF_INET.to_le_bytes()),
+            (o::PROTOCOL, &IPPROTO_TCP.to_le_bytes()),
+            (o::KIND, &SOCKINFO_TCP.to_le_bytes()),
+            (o::LPORT, &8080u16.to_be_bytes()),
+            (o::LADDR, &laddr),
+            (o::TCP_STATE, &1i32.to_le_bytes()),
+        ]);
+        let s = parse_socket_fdinfo(&b).unwrap();
+        assert_eq!(s.handle, 0xdead_beef);
+        assert_eq!(s.uid, 501);
+        let info = s.info.unwrap();
+        assert_eq!(info.family, SocketFamily::Ipv4);
+        assert_eq!(info.protocol, SocketProtocol::Tcp);
+        assert_eq!(info.local_address.as_deref(), Some("127.0.0.1"));
+        assert_eq!(info.local_port, Some(8080));
+        assert_eq!(info.remote_port, Some(0));
+        assert_eq!(info.state, SocketState::Listen);
+    }
+
+    #[test]
+    fn socket_fdinfo_of_udp_and_unix_sockets() {
+        use crate::fds::{SocketFamily, SocketProtocol, SocketState};
+        use socket_offset as o;
+        let mut v6 = [0u8; 16];
+        v6[15] = 1;
+        let udp = |fport: u16| {
+            socket_record(&[
+                (o::FAMILY, &AF_INET6.to_le_bytes()),
+                (o::PROTOCOL, &IPPROTO_UDP.to_le_bytes()),
+                (o::KIND, &SOCKINFO_IN.to_le_bytes()),
+                (o::LPORT, &5353u16.to_be_bytes()),
+                (o::FPORT, &fport.to_be_bytes()),
+                (o::LADDR, &v6),
+            ])
+        };
+        let info = parse_socket_fdinfo(&udp(0)).unwrap().info.unwrap();
+        assert_eq!(
+            (info.family, info.protocol, info.state),
+            (
+                SocketFamily::Ipv6,
+                SocketProtocol::Udp,
+                SocketState::Unconnected
+            )
+        );
+        assert_eq!(info.local_address.as_deref(), Some("::1"));
+        assert_eq!(info.local_port, Some(5353));
+        let info = parse_socket_fdinfo(&udp(53)).unwrap().info.unwrap();
+        assert_eq!(info.state, SocketState::Established);
+
+        let unix = |options: u16, state: u16, path: &[u8]| {
+            socket_record(&[
+                (o::FAMILY, &AF_UNIX.to_le_bytes()),
+                (o::TYPE, &1i32.to_le_bytes()),
+                (o::KIND, &SOCKINFO_UN.to_le_bytes()),
+                (o::OPTIONS, &options.to_le_bytes()),
+                (o::STATE, &state.to_le_bytes()),
+                (o::SUN_PATH, path),
+            ])
+        };
+        let info = parse_socket_fdinfo(&unix(SO_ACCEPTCONN, 0, b"/tmp/s.sock"))
+            .unwrap()
+            .info
+            .unwrap();
+        assert_eq!(info.protocol, SocketProtocol::UnixStream);
+        assert_eq!(info.state, SocketState::Listen);
+        assert_eq!(info.local_address.as_deref(), Some("/tmp/s.sock"));
+        let info = parse_socket_fdinfo(&unix(0, SOI_S_ISCONNECTED, b""))
+            .unwrap()
+            .info
+            .unwrap();
+        assert_eq!(info.state, SocketState::Connected);
+        assert_eq!(info.local_address, None);
+    }
+
+    #[test]
+    fn socket_fdinfo_hostile_buffers() {
+        for len in [0, 24, 264, 791] {
+            assert!(parse_socket_fdinfo(&vec![0u8; len]).is_err(), "{len} bytes");
+        }
+        // All ones: an unknown family, described as nothing, never read past.
+        let s = parse_socket_fdinfo(&[0xff; SOCKET_FDINFO_SIZE]).unwrap();
+        assert_eq!(s.info, None);
+        assert_eq!(s.handle, u64::MAX);
+        // A known family with an unknown protocol or type is not described either.
+        let b = socket_record(&[
+            (socket_offset::FAMILY, &AF_INET.to_le_bytes()),
+            (socket_offset::KIND, &SOCKINFO_IN.to_le_bytes()),
+            (socket_offset::PROTOCOL, &99i32.to_le_bytes()),
+        ]);
+        assert_eq!(parse_socket_fdinfo(&b).unwrap().info, None);
+        // A Unix path with no NUL fills its 104 bytes.
+        let mut b = socket_record(&[
+            (socket_offset::FAMILY, &AF_UNIX.to_le_bytes()),
+            (socket_offset::TYPE, &2i32.to_le_bytes()),
+            (socket_offset::KIND, &SOCKINFO_UN.to_le_bytes()),
+        ]);
+        b[socket_offset::SUN_PATH..socket_offset::SUN_PATH + 200].fill(b'x');
+        let info = parse_socket_fdinfo(&b).unwrap().info.unwrap();
+        assert_eq!(info.local_address.map(|a| a.len()), Some(104));
+        for (raw, want) in [
+            (4, crate::fds::SocketState::Established),
+            (-1, crate::fds::SocketState::Unknown),
+            (11, crate::fds::SocketState::Unknown),
+        ] {
+            assert_eq!(tcp_state(raw), want);
+        }
     }
 }
