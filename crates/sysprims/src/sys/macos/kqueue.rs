@@ -98,9 +98,15 @@ impl Kqueue {
         }
     }
 
-    /// Watch `fd` for readability, tagged `tag`.
-    pub(crate) fn watch_read(&self, fd: i32, tag: usize) -> Result<()> {
-        let ev = event(fd as usize, libc::EVFILT_READ, libc::EV_ADD, 0, tag);
+    /// Watch `fd` for readability, tagged `tag`; `once`: the event fires once, then is
+    /// removed (for a pipe that stays readable for good, as the cancel token's).
+    pub(crate) fn watch_read(&self, fd: i32, tag: usize, once: bool) -> Result<()> {
+        let flags = if once {
+            libc::EV_ADD | libc::EV_ONESHOT
+        } else {
+            libc::EV_ADD
+        };
+        let ev = event(fd as usize, libc::EVFILT_READ, flags, 0, tag);
         self.change(ev)
             .map_err(|errno| SysprimsError::from_errno("kevent(EVFILT_READ)", Subject::None, errno))
     }
@@ -169,7 +175,7 @@ pub(crate) fn wait_all_exit(
 ) -> Result<Vec<bool>> {
     let kq = Kqueue::new()?;
     if let Some(cancel) = cancel {
-        kq.watch_read(cancel.read_fd(), CANCEL_TAG)?;
+        kq.watch_read(cancel.read_fd(), CANCEL_TAG, true)?;
     }
     let mut exited = vec![false; handles.len()];
     for (i, h) in handles.iter().enumerate() {

@@ -146,7 +146,8 @@ fn proc_error(operation: &'static str, pid: u32, errno: i32) -> SysprimsError {
     }
 }
 
-/// `proc_pidinfo(PROC_PIDTBSDINFO)`, parsed: answers for zombies too.
+/// `proc_pidinfo(PROC_PIDTBSDINFO)`, parsed. The argument 1 asks the kernel to answer for a
+/// zombie too (`bsd/kern/proc_info.c`: with a zero argument a zombie is `ESRCH`).
 pub(crate) fn bsd_info(pid: u32) -> Result<BsdInfo> {
     let mut buf = [0u8; parse::PROC_BSDINFO_SIZE];
     // SAFETY: `buf` has the size passed; the kernel copies at most that many bytes into it.
@@ -154,7 +155,7 @@ pub(crate) fn bsd_info(pid: u32) -> Result<BsdInfo> {
         libc::proc_pidinfo(
             pid as libc::c_int,
             libc::PROC_PIDTBSDINFO,
-            0,
+            1,
             buf.as_mut_ptr().cast(),
             buf.len() as libc::c_int,
         )
@@ -262,11 +263,13 @@ fn arg_max() -> usize {
     })
 }
 
-/// The raw `KERN_PROCARGS2` buffer of `pid`; `None` when the kernel refuses it (a zombie, a
-/// process of another user, a system process: all `EINVAL`).
-fn procargs2(pid: u32, buf: &mut Vec<u8>) -> bool {
-    buf.clear();
-    buf.resize(arg_max(), 0);
+/// Read the `KERN_PROCARGS2` buffer of `pid` into `buf` (kept at `KERN_ARGMAX` bytes across
+/// calls, so it is zeroed once, not per process); how many bytes it holds, or `None` when the
+/// kernel refuses (a zombie, a process of another user, a system process: all `EINVAL`).
+fn procargs2(pid: u32, buf: &mut Vec<u8>) -> Option<usize> {
+    if buf.len() < arg_max() {
+        buf.resize(arg_max(), 0);
+    }
     let mut mib = [libc::CTL_KERN, libc::KERN_PROCARGS2, pid as libc::c_int];
     let mut len = buf.len();
     // SAFETY: `mib` has 3 entries; `buf` has `len` bytes, and the call writes at most that
@@ -281,12 +284,7 @@ fn procargs2(pid: u32, buf: &mut Vec<u8>) -> bool {
             0,
         )
     };
-    if rc != 0 {
-        buf.clear();
-        return false;
-    }
-    buf.truncate(len.min(buf.len()));
-    true
+    (rc == 0).then_some(len.min(buf.len()))
 }
 
 /// Reusable buffers for reading many processes.
@@ -331,8 +329,8 @@ impl Reader {
         }
         if !kernel && state != ProcessState::Zombie {
             info.exe_path = exe_path(pid);
-            if procargs2(pid, &mut self.args)
-                && let Ok(args) = parse::parse_procargs2(&self.args)
+            if let Some(len) = procargs2(pid, &mut self.args)
+                && let Ok(args) = parse::parse_procargs2(&self.args[..len])
             {
                 info.set_cmdline(args.argv.iter().copied());
                 if options.include_env {

@@ -171,10 +171,11 @@ pub(crate) fn run(
         warnings: started.warnings,
     };
     if let Some(c) = control {
-        kq.watch_read(c.inner.waker.read_fd(), TAG_CONTROL)?;
+        kq.watch_read(c.inner.waker.read_fd(), TAG_CONTROL, false)?;
     }
     if let Some(c) = cancel {
-        kq.watch_read(c.read_fd(), TAG_CANCEL)?;
+        // Once: the pipe stays readable after the trigger.
+        kq.watch_read(c.read_fd(), TAG_CANCEL, true)?;
     }
     // Registered, then looked at: an exit before the registration is seen by the look.
     let mut exited = !kq.watch_exit(run.pid().get(), TAG_EXIT)? || has_exited(&run.handle)?;
@@ -226,7 +227,7 @@ pub(crate) fn run(
             run.deliver(signal);
         }
         if super::cancel::triggered(cancel) {
-            // Once: the pipe stays readable, so it is not waited on again.
+            // Acted on once (its kqueue event was one-shot too).
             cancel = None;
             timed_out = true;
             escalated = true;
@@ -251,14 +252,7 @@ pub(crate) fn run(
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let fired = if cancel.is_none() && escalated && next.is_none() {
-            // Cancelled: only the exit (after KILL) is left to wait for; the cancel pipe,
-            // readable for good, must not spin the loop.
-            wait_all_exit(&[&run.handle], None, None)?;
-            vec![TAG_EXIT]
-        } else {
-            kq.wait(next)?
-        };
+        let fired = kq.wait(next)?;
         exited = fired.contains(&TAG_EXIT) || has_exited(&run.handle)?;
     }
     let status = reap(run.pid(), &mut run.warnings);
