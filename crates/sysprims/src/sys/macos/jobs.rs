@@ -8,8 +8,8 @@
 //! The parts of the jobs facade that are about cgroups (watchdogs, usage, cgroup lookups) are
 //! the empty ones of `sys/unsupported`: there is nothing for them to do here.
 
-use std::ffi::{CString, OsString};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::ffi::CString;
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::time::Instant;
 
@@ -18,136 +18,18 @@ pub(crate) use crate::sys::unsupported::jobs::{
     terminate_cgroup, usage, usage_placed,
 };
 
+use super::plan::{
+    DEFAULT_PATH, cstring, environment, errno_text, open_stdio, resolve, spawn_failed,
+};
 use super::signal::Handle;
 use crate::error::{Result, SysprimsError};
 use crate::pid::Pid;
-use crate::spawn::{Containment, SpawnInGroupConfig, StdioConfig};
-
-/// The PATH searched when the child's environment has none (as `execvp`'s default).
-const DEFAULT_PATH: &[u8] = b"/usr/bin:/bin";
+use crate::spawn::{Containment, SpawnInGroupConfig};
 
 /// What every job's warnings say about its containment.
 const BEST_EFFORT: &str = "tree kill is best-effort: macOS has no kernel container for a \
     process tree (no cgroups, no Job Objects), so the job is held by its process group only, \
     which setsid/setpgid and double-fork children can leave";
-
-fn cstring(what: &'static str, bytes: Vec<u8>) -> Result<CString> {
-    CString::new(bytes).map_err(|e| {
-        let shown = String::from_utf8_lossy(&e.into_vec()).into_owned();
-        SysprimsError::invalid(what, shown, "contains a NUL byte")
-    })
-}
-
-fn spawn_failed(program: &str, reason: String, errno: Option<i32>) -> SysprimsError {
-    SysprimsError::SpawnFailed {
-        program: program.to_string(),
-        reason,
-        errno,
-    }
-}
-
-fn errno_text(errno: i32) -> String {
-    std::io::Error::from_raw_os_error(errno).to_string()
-}
-
-/// The child's environment: the caller's (unless `env_clear`) with the overrides, each key
-/// once, in the order first seen.
-fn environment(config: &SpawnInGroupConfig) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> = if config.env_clear {
-        Vec::new()
-    } else {
-        std::env::vars_os().collect()
-    };
-    let mut index: std::collections::HashMap<OsString, usize> =
-        std::collections::HashMap::with_capacity(env.len());
-    for (i, (k, _)) in env.iter().enumerate() {
-        index.entry(k.clone()).or_insert(i);
-    }
-    for (key, value) in &config.env {
-        let key = OsString::from(key);
-        match index.get(&key) {
-            Some(&i) => env[i].1 = OsString::from(value),
-            None => {
-                index.insert(key.clone(), env.len());
-                env.push((key, OsString::from(value)));
-            }
-        }
-    }
-    env
-}
-
-/// Whether `path` is a regular file the caller may execute.
-fn executable(path: &[u8]) -> bool {
-    let Ok(c) = CString::new(path) else {
-        return false;
-    };
-    // SAFETY: a NUL-terminated path; no memory written.
-    let ok = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
-    ok && std::fs::metadata(std::ffi::OsStr::from_bytes(path)).is_ok_and(|m| m.is_file())
-}
-
-/// The program to execute: `program` itself when it has a `/`, else the first executable
-/// `dir/program` along the child's `PATH` (an empty entry is the working directory, as for
-/// `execvp`).
-fn resolve(program: &str, path_var: &[u8]) -> Result<CString> {
-    if program.contains('/') {
-        return cstring("program", program.as_bytes().to_vec());
-    }
-    for dir in path_var.split(|&b| b == b':') {
-        let mut candidate = if dir.is_empty() {
-            b".".to_vec()
-        } else {
-            dir.to_vec()
-        };
-        candidate.push(b'/');
-        candidate.extend_from_slice(program.as_bytes());
-        if executable(&candidate) {
-            return cstring("program", candidate);
-        }
-    }
-    Err(spawn_failed(
-        program,
-        format!(
-            "not found in the child's PATH ({})",
-            String::from_utf8_lossy(path_var)
-        ),
-        Some(libc::ENOENT),
-    ))
-}
-
-/// Open one standard stream's target in the parent, so a bad path is reported by name.
-/// `None`: inherit the caller's.
-fn open_stdio(config: &StdioConfig, fd: i32, program: &str) -> Result<Option<OwnedFd>> {
-    let mut options = std::fs::OpenOptions::new();
-    let path = match config {
-        StdioConfig::Inherit => return Ok(None),
-        StdioConfig::Null => {
-            if fd == 0 {
-                options.read(true);
-            } else {
-                options.write(true);
-            }
-            std::path::PathBuf::from("/dev/null")
-        }
-        StdioConfig::File { path, append } => {
-            if fd == 0 {
-                options.read(true);
-            } else if *append {
-                options.append(true).create(true);
-            } else {
-                options.write(true).create(true).truncate(true);
-            }
-            path.clone()
-        }
-    };
-    options.open(&path).map(|f| Some(f.into())).map_err(|e| {
-        spawn_failed(
-            program,
-            format!("cannot open {} for fd {fd}: {e}", path.display()),
-            e.raw_os_error(),
-        )
-    })
-}
 
 /// `posix_spawn` file actions and attributes, destroyed on drop.
 struct SpawnSetup {
@@ -215,7 +97,8 @@ fn check(rc: libc::c_int, what: &'static str) -> Result<()> {
 /// empty signal mask, stdio as configured, the working directory changed by the spawn
 /// itself (`posix_spawn_file_actions_addchdir_np`). macOS's `posix_spawn` is one system
 /// call that reports an `execve` failure as its result, so a spawn that fails leaves no
-/// process behind.
+/// process behind. A program the kernel cannot execute (`ENOEXEC`) is run by `/bin/sh`, as
+/// `execvp` (and the Linux backend) does.
 pub(crate) fn start(
     config: &SpawnInGroupConfig,
     new_process_group: bool,
@@ -359,18 +242,31 @@ pub(crate) fn start(
     let mut envp_ptrs: Vec<*mut libc::c_char> = envp.iter().map(|e| e.as_ptr() as *mut _).collect();
     envp_ptrs.push(std::ptr::null_mut());
     let mut pid: libc::pid_t = 0;
-    // SAFETY: every pointer is to a NUL-terminated string or a NULL-terminated array that
-    // lives until the call returns; the actions and attributes are initialised.
-    let rc = unsafe {
-        libc::posix_spawn(
-            &mut pid,
-            exe.as_ptr(),
-            &setup.actions,
-            &setup.attr,
-            argv_ptrs.as_ptr(),
-            envp_ptrs.as_ptr(),
-        )
+    let spawn = |pid: &mut libc::pid_t, exe: &CString, argv: &[*mut libc::c_char]| {
+        // SAFETY: every pointer is to a NUL-terminated string or a NULL-terminated array
+        // that lives until the call returns; the actions and attributes are initialised.
+        unsafe {
+            libc::posix_spawn(
+                pid,
+                exe.as_ptr(),
+                &setup.actions,
+                &setup.attr,
+                argv.as_ptr(),
+                envp_ptrs.as_ptr(),
+            )
+        }
     };
+    let mut rc = spawn(&mut pid, &exe, &argv_ptrs);
+    if rc == libc::ENOEXEC {
+        // A file without `#!` or a known format: run by the shell, as `execvp` does
+        // (`sh FILE ARGS...`).
+        let shell = c"/bin/sh".to_owned();
+        let mut sh_argv: Vec<*mut libc::c_char> =
+            vec![shell.as_ptr() as *mut _, exe.as_ptr() as *mut _];
+        sh_argv.extend(argv.iter().skip(1).map(|a| a.as_ptr() as *mut libc::c_char));
+        sh_argv.push(std::ptr::null_mut());
+        rc = spawn(&mut pid, &shell, &sh_argv);
+    }
     drop(stdio);
     if rc != 0 {
         return Err(spawn_failed(

@@ -28,6 +28,12 @@ pub(crate) mod jobs;
 #[cfg(target_os = "macos")]
 #[allow(unsafe_code)]
 pub(crate) mod kqueue;
+// The spawn's plain-Rust parts, tested on Linux too.
+#[cfg(any(target_os = "macos", all(test, target_os = "linux")))]
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+#[allow(unsafe_code)]
+pub(crate) mod plan;
+
 #[cfg(target_os = "macos")]
 #[allow(unsafe_code)]
 pub(crate) mod process;

@@ -100,7 +100,7 @@ pub(crate) fn all_pids() -> Result<Vec<u32>> {
     // with more room when it filled up.
     // SAFETY: a null buffer asks only for the count.
     let count = unsafe { libc::proc_listallpids(std::ptr::null_mut(), 0) };
-    if count < 0 {
+    if count <= 0 {
         return Err(errno_error("proc_listallpids", Subject::None, last_errno()));
     }
     let mut room = count as usize + 64;
@@ -109,7 +109,9 @@ pub(crate) fn all_pids() -> Result<Vec<u32>> {
         let bytes = (room * size_of::<libc::pid_t>()).min(i32::MAX as usize) as i32;
         // SAFETY: `pids` has `bytes` bytes; the call writes at most that many.
         let n = unsafe { libc::proc_listallpids(pids.as_mut_ptr().cast(), bytes) };
-        if n < 0 {
+        // libproc turns the kernel's -1 into 0 (`proc_listpids`), and a table always holds
+        // at least launchd and the kernel: none is a failure, not an empty table.
+        if n <= 0 {
             return Err(errno_error("proc_listallpids", Subject::None, last_errno()));
         }
         let n = (n as usize).min(room);
