@@ -28,6 +28,10 @@ pub(crate) mod jobs;
 #[cfg(target_os = "macos")]
 #[allow(unsafe_code)]
 pub(crate) mod kqueue;
+// Signal numbers, macOS's against sysprims's (Linux's): a table, tested on Linux too.
+#[cfg(any(target_os = "macos", all(test, target_os = "linux")))]
+pub(crate) mod signo;
+
 // The spawn's plain-Rust parts, tested on Linux too.
 #[cfg(any(target_os = "macos", all(test, target_os = "linux")))]
 #[cfg_attr(not(target_os = "macos"), allow(dead_code))]

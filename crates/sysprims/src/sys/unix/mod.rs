@@ -20,20 +20,58 @@ pub(crate) fn last_errno() -> i32 {
 
 /// `(exit_code, signal)` from a `waitpid(2)`-style status word: the low 7 bits are the signal
 /// that killed the process (0 for a normal exit, whose code is the next 8 bits).
+///
+/// The signal is in sysprims's (Linux's) numbering; on macOS a signal Linux lacks (`EMT`,
+/// `INFO`) gives neither a code nor a signal.
 pub(crate) fn decode_wait_status(status: u32) -> (Option<i32>, Option<i32>) {
     let signal = (status & 0x7f) as i32;
     if signal == 0 {
         (Some(((status >> 8) & 0xff) as i32), None)
     } else {
-        (None, Some(signal))
+        (None, portable_signal(signal))
+    }
+}
+
+/// The number the kernel takes for `signal`: sysprims numbers signals as Linux does, so on
+/// Linux the number itself; on macOS its own number for the same signal.
+///
+/// # Errors
+/// [`NotSupported`](crate::ErrorCode::NotSupported) naming the signal when this system has
+/// no such signal (on macOS: `STKFLT`, `PWR`, the real-time signals).
+pub(crate) fn native_signal(signal: Signal) -> Result<i32> {
+    #[cfg(target_os = "macos")]
+    {
+        crate::sys::macos::signo::to_native(signal.number()).ok_or_else(|| {
+            SysprimsError::NotSupported {
+                feature: "signal",
+                reason: format!("SIG{} does not exist on macOS", signal.name()),
+            }
+        })
+    }
+    #[cfg(not(target_os = "macos"))]
+    {
+        Ok(signal.number())
+    }
+}
+
+/// sysprims's number for the kernel's signal `native` (see [`native_signal`]).
+pub(crate) fn portable_signal(native: i32) -> Option<i32> {
+    #[cfg(target_os = "macos")]
+    {
+        crate::sys::macos::signo::from_native(native)
+    }
+    #[cfg(not(target_os = "macos"))]
+    {
+        Some(native)
     }
 }
 
 /// [`kill(2)`](https://man7.org/linux/man-pages/man2/kill.2.html) of one process.
 pub(crate) fn kill(pid: Pid, signal: Signal) -> Result<()> {
+    let number = native_signal(signal)?;
     // SAFETY: kill with a positive PID (the `Pid` invariant: 1..=i32::MAX, so never 0, -1 or a
     // group) and a valid signal number touches no memory.
-    if unsafe { libc::kill(pid.as_raw(), signal.number()) } == 0 {
+    if unsafe { libc::kill(pid.as_raw(), number) } == 0 {
         Ok(())
     } else {
         Err(SysprimsError::from_errno(
@@ -46,9 +84,10 @@ pub(crate) fn kill(pid: Pid, signal: Signal) -> Result<()> {
 
 /// [`killpg(3)`](https://man7.org/linux/man-pages/man3/killpg.3.html) of one process group.
 pub(crate) fn killpg(pgid: Pid, signal: Signal) -> Result<()> {
+    let number = native_signal(signal)?;
     // SAFETY: killpg with a positive group ID (the `Pid` invariant) and a valid signal number
     // touches no memory. A positive ID names exactly one group.
-    if unsafe { libc::killpg(pgid.as_raw(), signal.number()) } == 0 {
+    if unsafe { libc::killpg(pgid.as_raw(), number) } == 0 {
         Ok(())
     } else {
         Err(SysprimsError::from_errno(
