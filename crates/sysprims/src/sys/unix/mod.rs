@@ -39,31 +39,21 @@ pub(crate) fn decode_wait_status(status: u32) -> (Option<i32>, Option<i32>) {
 /// [`NotSupported`](crate::ErrorCode::NotSupported) naming the signal when this system has
 /// no such signal (on macOS: `STKFLT`, `PWR`, the real-time signals).
 pub(crate) fn native_signal(signal: Signal) -> Result<i32> {
-    #[cfg(target_os = "macos")]
-    {
-        crate::sys::macos::signo::to_native(signal.number()).ok_or_else(|| {
-            SysprimsError::NotSupported {
-                feature: "signal",
-                reason: format!("SIG{} does not exist on macOS", signal.name()),
-            }
+    signal
+        .native_number()
+        .ok_or_else(|| SysprimsError::NotSupported {
+            feature: "signal",
+            reason: format!(
+                "SIG{} does not exist on {}",
+                signal.name(),
+                std::env::consts::OS
+            ),
         })
-    }
-    #[cfg(not(target_os = "macos"))]
-    {
-        Ok(signal.number())
-    }
 }
 
 /// sysprims's number for the kernel's signal `native` (see [`native_signal`]).
 pub(crate) fn portable_signal(native: i32) -> Option<i32> {
-    #[cfg(target_os = "macos")]
-    {
-        crate::sys::macos::signo::from_native(native)
-    }
-    #[cfg(not(target_os = "macos"))]
-    {
-        Some(native)
-    }
+    Signal::from_native(native).ok().map(Signal::number)
 }
 
 /// [`kill(2)`](https://man7.org/linux/man-pages/man2/kill.2.html) of one process.
