@@ -42,6 +42,22 @@ const PAIRS: [(i32, i32); 29] = [
     (31, 12),
 ];
 
+// The macOS side of the table against the `libc` crate's macOS constants, at compile time.
+#[cfg(target_os = "macos")]
+const _: () = {
+    use libc::*;
+    let by_name = [
+        SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1,
+        SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN,
+        SIGTTOU, SIGURG, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGSYS,
+    ];
+    let mut i = 0;
+    while i < PAIRS.len() {
+        assert!(PAIRS[i].1 == by_name[i]);
+        i += 1;
+    }
+};
+
 /// The macOS number of the signal sysprims numbers `linux` (0, the probe, is 0); `None`
 /// when macOS has no such signal.
 pub(crate) fn to_native(linux: i32) -> Option<i32> {
@@ -101,6 +117,20 @@ mod tests {
         assert_eq!(from_native(29), None, "INFO");
         assert_eq!(from_native(32), None);
         assert_eq!(from_native(-1), None);
+    }
+
+    #[test]
+    fn the_linux_side_follows_the_names_the_macos_side_is_checked_against() {
+        // The order of the compile-time check against libc's macOS constants.
+        let names = [
+            "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV",
+            "USR2", "PIPE", "ALRM", "TERM", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+            "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "SYS",
+        ];
+        assert_eq!(names.len(), PAIRS.len());
+        for (name, pair) in names.iter().zip(PAIRS) {
+            assert_eq!(Signal::parse(name).unwrap().number(), pair.0, "{name}");
+        }
     }
 
     #[test]
