@@ -503,6 +503,19 @@ const SOI_S_ISCONNECTED: u16 = 0x2;
 const SOI_S_ISCONNECTING: u16 = 0x4;
 const SOI_S_ISDISCONNECTING: u16 = 0x8;
 
+// The constants above against the `libc` crate's macOS definitions, at compile time.
+#[cfg(target_os = "macos")]
+const _: () = {
+    assert!(libc::AF_UNIX == AF_UNIX && libc::AF_INET == AF_INET && libc::AF_INET6 == AF_INET6);
+    assert!(libc::IPPROTO_TCP == IPPROTO_TCP && libc::IPPROTO_UDP == IPPROTO_UDP);
+    assert!(libc::SO_ACCEPTCONN == SO_ACCEPTCONN as i32);
+    assert!(libc::SOCK_STREAM == 1 && libc::SOCK_DGRAM == 2 && libc::SOCK_SEQPACKET == 5);
+    assert!(libc::S_IFMT as u32 == 0o170000 && libc::S_IFREG as u32 == 0o100000);
+    assert!(libc::S_IFDIR as u32 == 0o040000 && libc::S_IFCHR as u32 == 0o020000);
+    assert!(libc::S_IFBLK as u32 == 0o060000 && libc::S_IFIFO as u32 == 0o010000);
+    assert!(libc::S_IFSOCK as u32 == 0o140000);
+};
+
 /// What sysprims reads of a `struct socket_fdinfo`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SocketFd {
