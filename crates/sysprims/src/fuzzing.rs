@@ -292,8 +292,9 @@ fn check_directories(mount: &Mount, text: &str) {
 }
 
 /// macOS's records, parsed here on any host: a `KERN_PROCARGS2` buffer, a `proc_bsdinfo`
-/// record, a `PROC_PIDLISTFDS` answer, a `vnode_fdinfowithpath` and a `socket_fdinfo` record. Every string returned is a NUL-free piece of the input, no more arguments than the
-/// buffer's `argc`, and a record is read only from a full-size input.
+/// record, a `PROC_PIDLISTFDS` answer, a `vnode_fdinfowithpath`, a `socket_fdinfo` and a
+/// `kinfo_proc` record. Every string returned is a NUL-free piece of the input, no more
+/// arguments than the buffer's `argc`, and a record is read only from a full-size input.
 pub fn macos_records(data: &[u8]) {
     use crate::sys::macos::parse::{PROC_BSDINFO_SIZE, parse_bsdinfo, parse_procargs2};
     if let Ok(args) = parse_procargs2(data) {
@@ -346,6 +347,10 @@ pub fn macos_records(data: &[u8]) {
             assert!(v.path.len() <= 1024 && !v.path.contains(&0));
         }
         Err(_) => assert!(data.len() < VNODE_FDINFOWITHPATH_SIZE),
+    }
+    if let Ok(info) = crate::sys::macos::parse::parse_kinfo_proc(data) {
+        assert!(data.len() >= crate::sys::macos::parse::KINFO_PROC_SIZE);
+        assert!(info.name.len() <= 17 && !info.name.contains(&0));
     }
     match parse_socket_fdinfo(data) {
         Ok(sock) => {

@@ -337,6 +337,90 @@ pub(crate) fn env_map(vars: &[&[u8]]) -> std::collections::BTreeMap<String, Stri
         .collect()
 }
 
+/// Size of `struct kinfo_proc` on 64-bit macOS (an `extern_proc` of 296 bytes, then an
+/// `eproc` of 352), what `sysctl(CTL_KERN, KERN_PROC, ...)` returns per process. The `libc`
+/// crate does not define it; the offsets below are `<sys/sysctl.h>`'s and `<sys/proc.h>`'s
+/// under the LP64 layout (the same as golang.org/x/sys's generated `KinfoProc`, 0x288 bytes).
+pub(crate) const KINFO_PROC_SIZE: usize = 648;
+
+/// Byte offsets in `struct kinfo_proc`.
+mod kinfo_offset {
+    /// `kp_proc.p_starttime` (`p_un`): `tv_sec` (i64), `tv_usec` (i32).
+    pub const START_SEC: usize = 0;
+    pub const START_USEC: usize = 8;
+    pub const FLAG: usize = 32;
+    pub const STAT: usize = 36;
+    pub const PID: usize = 40;
+    pub const NICE: usize = 242;
+    /// `p_comm`: `MAXCOMLEN + 1` bytes.
+    pub const COMM: usize = 243;
+    pub const XSTAT: usize = 280;
+    /// `kp_eproc` starts at 296: `e_pcred.p_ruid` after the 72-byte lock and a pointer,
+    /// `e_ucred.cr_uid` after `cr_ref`, its first group after `cr_ngroups`.
+    pub const RUID: usize = 296 + 16 + 80;
+    pub const UID: usize = 296 + 120 + 4;
+    pub const GID: usize = 296 + 120 + 12;
+    pub const PPID: usize = 296 + 264;
+    pub const PGID: usize = 296 + 268;
+}
+
+/// `p_flag` bits (`<sys/proc.h>`): a system process; working on exiting.
+const P_SYSTEM: u32 = 0x200;
+const P_WEXIT: u32 = 0x2000;
+
+/// Parse one `struct kinfo_proc` into the fields a `proc_bsdinfo` has (what
+/// `sysctl(KERN_PROC)` answers for any user's process, where `PROC_PIDTBSDINFO` answers only
+/// for the caller's own or as root). The start time is the same `p_start` both report. The
+/// name is `p_comm` (16 bytes; `pbi_name`'s 32 are not in it); `nfiles` is 0 (not in it).
+pub(crate) fn parse_kinfo_proc(bytes: &[u8]) -> Result<BsdInfo, ParseError> {
+    use kinfo_offset as o;
+    if bytes.len() < KINFO_PROC_SIZE {
+        return Err(ParseError("kinfo_proc shorter than its 648 bytes"));
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or([0; 4]));
+    let sec = i64::from_le_bytes(
+        bytes[o::START_SEC..o::START_SEC + 8]
+            .try_into()
+            .unwrap_or([0; 8]),
+    );
+    let usec = u32_at(o::START_USEC) as i32;
+    let (Ok(sec), Ok(usec)) = (u64::try_from(sec), u64::try_from(usec)) else {
+        return Err(ParseError("kinfo_proc start time is negative"));
+    };
+    if usec >= 1_000_000 {
+        return Err(ParseError("kinfo_proc start microseconds out of range"));
+    }
+    let Some(start_time_us) = sec
+        .checked_mul(1_000_000)
+        .and_then(|us| us.checked_add(usec))
+    else {
+        return Err(ParseError("kinfo_proc start seconds out of range"));
+    };
+    let p_flag = u32_at(o::FLAG);
+    let mut flags = 0;
+    if p_flag & P_SYSTEM != 0 {
+        flags |= PROC_FLAG_SYSTEM;
+    }
+    if p_flag & P_WEXIT != 0 {
+        flags |= PROC_FLAG_INEXIT;
+    }
+    Ok(BsdInfo {
+        flags,
+        status: BsdStatus::from_raw(u32::from(bytes[o::STAT])),
+        exit_status: u32::from(u16::from_le_bytes([bytes[o::XSTAT], bytes[o::XSTAT + 1]])),
+        pid: u32_at(o::PID),
+        ppid: u32_at(o::PPID),
+        uid: u32_at(o::UID),
+        gid: u32_at(o::GID),
+        ruid: u32_at(o::RUID),
+        name: cut_at_nul(&bytes[o::COMM..o::COMM + MAXCOMLEN + 1]).to_vec(),
+        nfiles: 0,
+        pgid: u32_at(o::PGID),
+        nice: i32::from(bytes[o::NICE] as i8),
+        start_time_us,
+    })
+}
+
 /// One entry of `proc_pidinfo(PROC_PIDLISTFDS)`: `struct proc_fdinfo` (`proc_fd`, an `int32`,
 /// then `proc_fdtype`, a `uint32`: 8 bytes).
 pub(crate) const PROC_FDINFO_SIZE: usize = 8;
@@ -1101,5 +1185,65 @@ mod tests {
         ] {
             assert_eq!(tcp_state(raw), want);
         }
+    }
+
+    /// A `kinfo_proc` record with these fields set.
+    fn kinfo(fields: &[(usize, &[u8])]) -> Vec<u8> {
+        let mut b = vec![0u8; KINFO_PROC_SIZE];
+        for (at, bytes) in fields {
+            b[*at..*at + bytes.len()].copy_from_slice(bytes);
+        }
+        b
+    }
+
+    #[test]
+    fn kinfo_proc_of_another_users_process() {
+        use kinfo_offset as o;
+        let b = kinfo(&[
+            (o::START_SEC, &1_764_000_000i64.to_le_bytes()),
+            (o::START_USEC, &654_321i32.to_le_bytes()),
+            (o::FLAG, &(P_SYSTEM | 0x4).to_le_bytes()),
+            (o::STAT, &[3]),
+            (o::PID, &77u32.to_le_bytes()),
+            (o::NICE, &[(-3i8) as u8]),
+            (o::COMM, b"mDNSResponder"),
+            (o::XSTAT, &0x0900u16.to_le_bytes()),
+            (o::RUID, &65u32.to_le_bytes()),
+            (o::UID, &65u32.to_le_bytes()),
+            (o::GID, &65u32.to_le_bytes()),
+            (o::PPID, &1u32.to_le_bytes()),
+            (o::PGID, &77u32.to_le_bytes()),
+        ]);
+        let i = parse_kinfo_proc(&b).unwrap();
+        assert_eq!((i.pid, i.ppid, i.pgid), (77, 1, 77));
+        assert_eq!((i.uid, i.gid, i.ruid), (65, 65, 65));
+        assert_eq!(i.name, b"mDNSResponder");
+        assert_eq!(i.status, BsdStatus::Sleeping);
+        assert_eq!(i.start_time_us, 1_764_000_000_654_321);
+        assert_eq!(i.nice, -3);
+        assert_eq!(i.exit_status, 0x0900);
+        assert!(i.is_system() && !i.is_exiting());
+        let b = kinfo(&[(o::FLAG, &P_WEXIT.to_le_bytes()), (o::STAT, &[2])]);
+        let i = parse_kinfo_proc(&b).unwrap();
+        assert_eq!(process_state(&i), crate::process::ProcessState::Dead);
+    }
+
+    #[test]
+    fn kinfo_proc_hostile_buffers() {
+        use kinfo_offset as o;
+        for len in [0, 296, 647] {
+            assert!(parse_kinfo_proc(&vec![0u8; len]).is_err(), "{len} bytes");
+        }
+        assert!(parse_kinfo_proc(&[0u8; KINFO_PROC_SIZE * 2]).is_ok());
+        let b = kinfo(&[(o::START_SEC, &(-1i64).to_le_bytes())]);
+        assert!(parse_kinfo_proc(&b).is_err());
+        let b = kinfo(&[(o::START_USEC, &1_000_000i32.to_le_bytes())]);
+        assert!(parse_kinfo_proc(&b).is_err());
+        let b = kinfo(&[(o::START_SEC, &i64::MAX.to_le_bytes())]);
+        assert!(parse_kinfo_proc(&b).is_err());
+        // A name with no NUL is cut at its 17-byte field.
+        let b = kinfo(&[(o::COMM, &[b'n'; 40])]);
+        assert_eq!(parse_kinfo_proc(&b).unwrap().name.len(), 17);
+        assert!(parse_kinfo_proc(&[0xff; KINFO_PROC_SIZE]).is_err());
     }
 }

@@ -1,7 +1,12 @@
-//! The process facade on macOS: `proc_listallpids` for the table, `proc_pidinfo` for each
+//! The process facade on macOS: `proc_listallpids` for the PIDs, `proc_pidinfo` for each
 //! process (`PROC_PIDTBSDINFO`: parent, group, owner, state, start time; `PROC_PIDTASKINFO`:
 //! memory, CPU, threads), `proc_pidpath` for the executable and `sysctl(KERN_PROCARGS2)` for
 //! argv and the environment, decoded by the pure parsers in [`super::parse`].
+//!
+//! `PROC_PIDTBSDINFO` and `PROC_PIDTASKINFO` answer only for the caller's own processes (or
+//! any, as root: `bsd/kern/proc_info.c` checks the same user); for the others the BSD part
+//! comes from `sysctl(KERN_PROC_PID)` (as `ps` reads it), and the whole table from one
+//! `sysctl(KERN_PROC_ALL)`; their memory and CPU are then 0. `proc_pidpath` answers for all.
 //!
 //! A process's identity is (PID, start time in µs since the Unix epoch, executable). The
 //! start time is fixed by the kernel at `fork` and read back unchanged, so the stamp is
@@ -148,9 +153,114 @@ fn proc_error(operation: &'static str, pid: u32, errno: i32) -> SysprimsError {
     }
 }
 
+/// What the kernel says of `pid`: `proc_pidinfo(PROC_PIDTBSDINFO)`, or, for a process of
+/// another user (which that flavour answers only for root: `EPERM`), `sysctl(KERN_PROC_PID)`,
+/// which answers for anyone's, as `ps` relies on. Both carry the same start time.
+pub(crate) fn bsd_info(pid: u32) -> Result<BsdInfo> {
+    match pid_bsd_info(pid) {
+        Err(e) if e.code() == ErrorCode::PermissionDenied => kinfo_one(pid),
+        other => other,
+    }
+}
+
+/// `sysctl(CTL_KERN, KERN_PROC, KERN_PROC_PID, pid)`, parsed: zombies too.
+fn kinfo_one(pid: u32) -> Result<BsdInfo> {
+    let mut buf = [0u8; parse::KINFO_PROC_SIZE];
+    let mut mib = [
+        libc::CTL_KERN,
+        libc::KERN_PROC,
+        libc::KERN_PROC_PID,
+        pid as libc::c_int,
+    ];
+    let mut len = buf.len();
+    // SAFETY: `mib` has 4 entries; `buf` has `len` bytes, and the call says how many it wrote.
+    let rc = unsafe {
+        libc::sysctl(
+            mib.as_mut_ptr(),
+            4,
+            buf.as_mut_ptr().cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if rc != 0 {
+        return Err(proc_error("sysctl(KERN_PROC_PID)", pid, last_errno()));
+    }
+    // No such process: the call succeeds with nothing written.
+    if len < parse::KINFO_PROC_SIZE {
+        return Err(SysprimsError::process_not_found(
+            "sysctl(KERN_PROC_PID)",
+            pid,
+        ));
+    }
+    parse::parse_kinfo_proc(&buf).map_err(|e| SysprimsError::Internal {
+        message: format!("cannot parse kinfo_proc of PID {pid}: {}", e.0),
+    })
+}
+
+/// `sysctl(CTL_KERN, KERN_PROC, KERN_PROC_ALL)`, parsed: every process (zombies included)
+/// in one call, whoever owns it.
+fn kinfo_all() -> Result<Vec<BsdInfo>> {
+    let mut mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_ALL, 0];
+    for _ in 0..4 {
+        let mut len = 0usize;
+        // SAFETY: a null buffer asks for the size only.
+        let rc = unsafe {
+            libc::sysctl(
+                mib.as_mut_ptr(),
+                3,
+                std::ptr::null_mut(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        if rc != 0 {
+            return Err(errno_error(
+                "sysctl(KERN_PROC_ALL)",
+                Subject::None,
+                last_errno(),
+            ));
+        }
+        // Room for processes started between the two calls.
+        len += 64 * parse::KINFO_PROC_SIZE;
+        let mut buf = vec![0u8; len];
+        // SAFETY: `buf` has `len` bytes; the call writes at most that many and says how many.
+        let rc = unsafe {
+            libc::sysctl(
+                mib.as_mut_ptr(),
+                3,
+                buf.as_mut_ptr().cast(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        if rc != 0 {
+            if last_errno() == libc::ENOMEM {
+                continue; // the table outgrew the room: size it again
+            }
+            return Err(errno_error(
+                "sysctl(KERN_PROC_ALL)",
+                Subject::None,
+                last_errno(),
+            ));
+        }
+        buf.truncate(len.min(buf.len()));
+        return Ok(buf
+            .chunks_exact(parse::KINFO_PROC_SIZE)
+            .filter_map(|rec| parse::parse_kinfo_proc(rec).ok())
+            .collect());
+    }
+    Err(SysprimsError::Internal {
+        message: "sysctl(KERN_PROC_ALL) kept outgrowing its buffer".into(),
+    })
+}
+
 /// `proc_pidinfo(PROC_PIDTBSDINFO)`, parsed. The argument 1 asks the kernel to answer for a
 /// zombie too (`bsd/kern/proc_info.c`: with a zero argument a zombie is `ESRCH`).
-pub(crate) fn bsd_info(pid: u32) -> Result<BsdInfo> {
+fn pid_bsd_info(pid: u32) -> Result<BsdInfo> {
     let mut buf = [0u8; parse::PROC_BSDINFO_SIZE];
     // SAFETY: `buf` has the size passed; the kernel copies at most that many bytes into it.
     let n = unsafe {
@@ -419,9 +529,30 @@ fn summaries(pids: &[u32]) -> Result<Vec<ProcSummary>> {
     Ok(out)
 }
 
-/// Summaries of every process: what the tree walks and descendant lists need.
+/// Summaries of every process: what the tree walks and descendant lists need. One
+/// `sysctl(KERN_PROC_ALL)` for the table (every user's processes, where `PROC_PIDTBSDINFO`
+/// shows only the caller's), then `PROC_PIDTASKINFO` each for the CPU (0 where refused).
 pub(crate) fn table() -> Result<Vec<ProcSummary>> {
-    summaries(&all_pids()?)
+    let mut out: Vec<ProcSummary> = kinfo_all()?
+        .into_iter()
+        .map(|bsd| {
+            let cpu_time_ns = task_info(bsd.pid)
+                .map(|t| mach_to_ns(t.pti_total_user.saturating_add(t.pti_total_system)))
+                .unwrap_or(0);
+            ProcSummary {
+                pid: bsd.pid,
+                ppid: bsd.ppid,
+                pgid: bsd.pgid,
+                state: parse::process_state(&bsd),
+                kernel_thread: bsd.pid == 0 || bsd.is_system(),
+                cpu_time_ns,
+                start: bsd.start_time_us,
+            }
+        })
+        .collect();
+    out.sort_by_key(|s| s.pid);
+    out.dedup_by_key(|s| s.pid);
+    Ok(out)
 }
 
 /// Summaries of these processes; those that do not exist are left out.
