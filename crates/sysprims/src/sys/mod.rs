@@ -27,12 +27,14 @@ pub(crate) use linux::{fds, sockets as ports};
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 pub(crate) mod unix;
 
-// The macOS record parsers, compiled everywhere so their tests and fuzz targets run here.
+// The macOS backend; its pure parts (record parsers, signal table, spawn plan) are compiled
+// on Linux too, so their tests and fuzz targets run here.
 #[cfg(any(target_os = "macos", test, feature = "fuzzing"))]
 pub(crate) mod macos;
 
-// The stubs serve every platform without a backend, and the Windows backend for the parts it
-// has not implemented yet.
+// The stubs serve every platform without a backend, the Windows backend for the parts it
+// has not implemented yet, and macOS for the cgroup-only parts of jobs (watchdogs, usage)
+// and for job limits, which it cannot apply.
 #[cfg(not(target_os = "linux"))]
 #[cfg_attr(any(windows, target_os = "macos"), allow(dead_code))]
 pub(crate) mod unsupported;
