@@ -31,6 +31,32 @@ const BEST_EFFORT: &str = "tree kill is best-effort: macOS has no kernel contain
     process tree (no cgroups, no Job Objects), so the job is held by its process group only, \
     which setsid/setpgid and double-fork children can leave";
 
+/// Move a stdio source to a descriptor of 3 or above (close-on-exec), so the spawn's `dup2`
+/// onto 0, 1 and 2 never has a source that is itself a target (a caller that closed its
+/// stdin gets fd 0 for the next file it opens; `dup2(0, 0)` would leave it close-on-exec).
+fn above_stdio(
+    fd: Option<std::os::fd::OwnedFd>,
+    program: &str,
+) -> Result<Option<std::os::fd::OwnedFd>> {
+    use std::os::fd::FromRawFd;
+    let Some(fd) = fd else { return Ok(None) };
+    if fd.as_raw_fd() > 2 {
+        return Ok(Some(fd));
+    }
+    // SAFETY: fcntl on an fd we own; the new fd is owned below.
+    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+    if new == -1 {
+        let errno = super::last_errno();
+        return Err(spawn_failed(
+            program,
+            format!("cannot move a stdio file above fd 2: {}", errno_text(errno)),
+            Some(errno),
+        ));
+    }
+    // SAFETY: a fresh fd owned by nothing else.
+    Ok(Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(new) }))
+}
+
 /// `posix_spawn` file actions and attributes, destroyed on drop.
 struct SpawnSetup {
     actions: libc::posix_spawn_file_actions_t,
@@ -177,9 +203,9 @@ pub(crate) fn start(
     };
     let exe = resolve(program, &path_var)?;
     let stdio = [
-        open_stdio(&config.stdin, 0, program)?,
-        open_stdio(&config.stdout, 1, program)?,
-        open_stdio(&config.stderr, 2, program)?,
+        above_stdio(open_stdio(&config.stdin, 0, program)?, program)?,
+        above_stdio(open_stdio(&config.stdout, 1, program)?, program)?,
+        above_stdio(open_stdio(&config.stderr, 2, program)?, program)?,
     ];
 
     let mut setup = SpawnSetup::new()?;
