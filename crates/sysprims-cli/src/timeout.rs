@@ -462,10 +462,16 @@ fn die_by(signal: i32) -> ! {
     std::process::exit(128 + signal)
 }
 
-/// End this process the way the command ended: killed by `signal` (core dumps off, as GNU
-/// does), or, for a signal whose default is not to terminate, exit 128+N.
+/// End this process the way the command ended: killed by `signal` (sysprims's number; core
+/// dumps off, as GNU does), or, for a signal whose default is not to terminate, exit 128+N
+/// with the kernel's N.
 #[cfg(unix)]
 fn die_by(signal: i32) -> ! {
+    // The kernel's number for it (macOS numbers signals differently from sysprims).
+    let signal = Signal::new(signal)
+        .ok()
+        .and_then(Signal::native_number)
+        .unwrap_or(signal);
     #[cfg(target_os = "linux")]
     let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
     let _ = std::io::stdout().flush();
@@ -636,7 +642,8 @@ pub(crate) fn run_job(
     #[cfg(unix)]
     let signals = {
         let mut handled: Vec<i32> = FORWARDED.to_vec();
-        let n = config.signal.number();
+        // The kernel's number (macOS numbers signals differently from sysprims).
+        let n = config.signal.native_number().unwrap_or(0);
         if n != 0 && !handled.contains(&n) && !signal_hook::consts::FORBIDDEN.contains(&n) {
             handled.push(n);
         }
@@ -694,7 +701,7 @@ fn forward_signals(mut signals: signal_hook::iterator::Signals, control: Timeout
     for sig in signals.forever() {
         if sig == signal_hook::consts::SIGALRM {
             control.expire();
-        } else if let Ok(s) = Signal::new(sig) {
+        } else if let Ok(s) = Signal::from_native(sig) {
             control.forward(s);
         }
     }

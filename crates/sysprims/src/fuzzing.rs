@@ -291,9 +291,10 @@ fn check_directories(mount: &Mount, text: &str) {
     }
 }
 
-/// macOS's records, parsed here on any host: a `KERN_PROCARGS2` buffer and a `proc_bsdinfo`
-/// record. Every string returned is a NUL-free piece of the input, no more arguments than the
-/// buffer's `argc`, and a record is read only from a full-size input.
+/// macOS's records, parsed here on any host: a `KERN_PROCARGS2` buffer, a `proc_bsdinfo`
+/// record, a `PROC_PIDLISTFDS` answer, a `vnode_fdinfowithpath`, a `socket_fdinfo` and a
+/// `kinfo_proc` record. Every string returned is a NUL-free piece of the input, no more
+/// arguments than the buffer's `argc`, and a record is read only from a full-size input.
 pub fn macos_records(data: &[u8]) {
     use crate::sys::macos::parse::{PROC_BSDINFO_SIZE, parse_bsdinfo, parse_procargs2};
     if let Ok(args) = parse_procargs2(data) {
@@ -332,6 +333,40 @@ pub fn macos_records(data: &[u8]) {
             );
         }
         Err(_) => {}
+    }
+    // The fd records: whole 8-byte entries only, and a vnode record read only from a
+    // full-size input, its path NUL-free and within its 1024-byte field.
+    use crate::sys::macos::parse::{
+        PROC_FDINFO_SIZE, SOCKET_FDINFO_SIZE, VNODE_FDINFOWITHPATH_SIZE, parse_fd_list,
+        parse_socket_fdinfo, parse_vnode_fdinfo,
+    };
+    assert!(parse_fd_list(data).len() <= data.len() / PROC_FDINFO_SIZE);
+    match parse_vnode_fdinfo(data) {
+        Ok(v) => {
+            assert!(data.len() >= VNODE_FDINFOWITHPATH_SIZE);
+            assert!(v.path.len() <= 1024 && !v.path.contains(&0));
+        }
+        Err(_) => assert!(data.len() < VNODE_FDINFOWITHPATH_SIZE),
+    }
+    if let Ok(info) = crate::sys::macos::parse::parse_kinfo_proc(data) {
+        assert!(data.len() >= crate::sys::macos::parse::KINFO_PROC_SIZE);
+        assert!(info.name.len() <= 17 && !info.name.contains(&0));
+    }
+    match parse_socket_fdinfo(data) {
+        Ok(sock) => {
+            assert!(data.len() >= SOCKET_FDINFO_SIZE);
+            if let Some(info) = sock.info {
+                let path_ok = info
+                    .local_address
+                    .as_ref()
+                    .is_none_or(|a| a.len() <= 104 * 3 && !a.contains('\0'));
+                assert!(
+                    path_ok,
+                    "a socket address longer than its field or with a NUL"
+                );
+            }
+        }
+        Err(_) => assert!(data.len() < SOCKET_FDINFO_SIZE),
     }
 }
 

@@ -177,6 +177,63 @@ impl Signal {
         i32::from(self.0)
     }
 
+    /// The number this system's kernel gives the signal; `None` where it has no such signal.
+    /// sysprims numbers signals as Linux does, on every platform; macOS numbers a third of
+    /// them differently (`USR1` is 30 there, `CONT` 19, `STOP` 17), so this is the number to
+    /// hand to a macOS system call or to compare with a macOS `libc::SIG*` constant, and it
+    /// is `None` for `STKFLT`, `PWR` and the real-time signals. Elsewhere it is
+    /// [`number`](Signal::number).
+    ///
+    /// ```
+    /// use sysprims::Signal;
+    ///
+    /// let usr1 = if cfg!(target_os = "macos") { 30 } else { 10 };
+    /// assert_eq!(Signal::USR1.native_number(), Some(usr1));
+    /// assert_eq!(Signal::TERM.native_number(), Some(15));
+    /// ```
+    pub fn native_number(self) -> Option<i32> {
+        #[cfg(target_os = "macos")]
+        {
+            crate::sys::macos::signo::to_native(self.number())
+        }
+        #[cfg(not(target_os = "macos"))]
+        {
+            Some(self.number())
+        }
+    }
+
+    /// The signal this system's kernel numbers `native` (the inverse of
+    /// [`native_number`](Signal::native_number)): what a signal handler or a wait status
+    /// gives, as a `Signal`. Elsewhere than macOS it is [`Signal::new`].
+    ///
+    /// ```
+    /// use sysprims::Signal;
+    ///
+    /// let usr1 = if cfg!(target_os = "macos") { 30 } else { 10 };
+    /// assert_eq!(Signal::from_native(usr1).unwrap(), Signal::USR1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming the number when it is no
+    /// signal sysprims has (on macOS also `EMT` and `INFO`, which Linux lacks).
+    pub fn from_native(native: i32) -> Result<Signal> {
+        #[cfg(target_os = "macos")]
+        {
+            match crate::sys::macos::signo::from_native(native) {
+                Some(n) => Signal::new(n),
+                None => Err(SysprimsError::invalid(
+                    "signal",
+                    native.to_string(),
+                    "not a macOS signal with a Linux number (EMT and INFO have none)",
+                )),
+            }
+        }
+        #[cfg(not(target_os = "macos"))]
+        {
+            Signal::new(native)
+        }
+    }
+
     /// The name without `SIG`, as `kill -l` prints it: `"TERM"`, `"RTMIN+1"`, `"RTMAX-2"`;
     /// `"0"` for the probe.
     pub fn name(self) -> Cow<'static, str> {

@@ -23,14 +23,20 @@ pub(crate) use linux::wait;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{fds, sockets as ports};
 
-// The macOS record parsers, compiled everywhere so their tests and fuzz targets run here.
+// Code the Unix backends share.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+pub(crate) mod unix;
+
+// The macOS backend; its pure parts (record parsers, signal table, spawn plan) are compiled
+// on Linux too, so their tests and fuzz targets run here.
 #[cfg(any(target_os = "macos", test, feature = "fuzzing"))]
 pub(crate) mod macos;
 
-// The stubs serve every platform without a backend, and the Windows backend for the parts it
-// has not implemented yet.
+// The stubs serve every platform without a backend, the Windows backend for the parts it
+// has not implemented yet, and macOS for the cgroup-only parts of jobs (watchdogs, usage)
+// and for job limits, which it cannot apply.
 #[cfg(not(target_os = "linux"))]
-#[cfg_attr(windows, allow(dead_code))]
+#[cfg_attr(any(windows, target_os = "macos"), allow(dead_code))]
 pub(crate) mod unsupported;
 
 #[cfg(windows)]
@@ -38,22 +44,36 @@ pub(crate) mod windows;
 #[cfg(windows)]
 pub(crate) use windows::{cancel, fds, jobs, ports, process, signal, timeout, wait};
 
-#[cfg(not(any(target_os = "linux", windows)))]
+#[cfg(target_os = "macos")]
+pub(crate) use macos::cancel;
+#[cfg(target_os = "macos")]
+pub(crate) use macos::jobs;
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub(crate) use unsupported::cancel;
-#[cfg(not(any(target_os = "linux", windows)))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub(crate) use unsupported::jobs;
 // No backend but Linux's applies job limits yet: Windows's stubs are the unsupported ones.
+#[cfg(target_os = "macos")]
+pub(crate) use macos::process;
+#[cfg(target_os = "macos")]
+pub(crate) use macos::signal;
+#[cfg(target_os = "macos")]
+pub(crate) use macos::timeout;
+#[cfg(target_os = "macos")]
+pub(crate) use macos::wait;
+#[cfg(target_os = "macos")]
+pub(crate) use macos::{fds, ports};
 #[cfg(not(target_os = "linux"))]
 pub(crate) use unsupported::limits;
-#[cfg(not(any(target_os = "linux", windows)))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub(crate) use unsupported::process;
-#[cfg(not(any(target_os = "linux", windows)))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub(crate) use unsupported::signal;
-#[cfg(not(any(target_os = "linux", windows)))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub(crate) use unsupported::timeout;
-#[cfg(not(any(target_os = "linux", windows)))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub(crate) use unsupported::wait;
-#[cfg(not(any(target_os = "linux", windows)))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub(crate) use unsupported::{fds, ports};
 
 use crate::process::{ProcessInfo, ProcessState};
@@ -61,7 +81,8 @@ use crate::process::{ProcessInfo, ProcessState};
 /// When a process started, in the platform's own exact units: an opaque stamp that is equal
 /// for the same process on every read and (with the PID) tells it from a successor. Linux:
 /// clock ticks after boot (`/proc/<pid>/stat` field 22). Windows: the creation time,
-/// 100 ns units since 1601-01-01 UTC (`GetProcessTimes`).
+/// 100 ns units since 1601-01-01 UTC (`GetProcessTimes`). macOS: microseconds since the Unix
+/// epoch (`proc_bsdinfo`'s `pbi_start_tvsec`/`pbi_start_tvusec`).
 pub(crate) type StartStamp = u64;
 
 /// A process as a backend read it, with the raw counters the portable layer needs for CPU

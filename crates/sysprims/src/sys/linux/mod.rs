@@ -13,7 +13,7 @@ pub(crate) mod sock_diag;
 pub(crate) mod sockets;
 pub(crate) mod spawn;
 pub(crate) mod timeout;
-pub(crate) mod users;
+pub(crate) use super::unix::users;
 pub(crate) mod wait;
 pub(crate) mod watchdog;
 

@@ -1,58 +1,13 @@
-//! Sending signals: `kill(2)`, `killpg(3)`, and handles that signal through a pidfd.
-//!
-//! The raw calls go through libc rather than rustix: rustix's `Signal` cannot express signal 0,
-//! and its safety contract forbids using it to send real-time signals, both of which sysprims
-//! must send. The [`Signal`] and [`Pid`] types make the arguments safe instead.
+//! Sending signals: `kill(2)` and `killpg(3)` (shared with macOS, in `sys/unix`), and handles
+//! that signal through a pidfd.
 
-#![allow(unsafe_code)]
+pub(crate) use crate::sys::unix::{kill, killpg, own_process_group};
 
 use super::pidfd::{self, Opened, PidFd};
-use crate::error::{Result, Subject, SysprimsError};
+use crate::error::{Result, SysprimsError};
 use crate::pid::Pid;
 use crate::process::ProcessIdentity;
 use crate::signal::Signal;
-
-fn last_errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
-
-/// [`kill(2)`](https://man7.org/linux/man-pages/man2/kill.2.html) of one process.
-pub(crate) fn kill(pid: Pid, signal: Signal) -> Result<()> {
-    // SAFETY: kill with a positive PID (the `Pid` invariant: 1..=i32::MAX, so never 0, -1 or a
-    // group) and a valid signal number touches no memory.
-    if unsafe { libc::kill(pid.as_raw(), signal.number()) } == 0 {
-        Ok(())
-    } else {
-        Err(SysprimsError::from_errno(
-            "kill",
-            Subject::Process(pid.get()),
-            last_errno(),
-        ))
-    }
-}
-
-/// [`killpg(3)`](https://man7.org/linux/man-pages/man3/killpg.3.html) of one process group.
-pub(crate) fn killpg(pgid: Pid, signal: Signal) -> Result<()> {
-    // SAFETY: killpg with a positive group ID (the `Pid` invariant) and a valid signal number
-    // touches no memory. A positive ID names exactly one group.
-    if unsafe { libc::killpg(pgid.as_raw(), signal.number()) } == 0 {
-        Ok(())
-    } else {
-        Err(SysprimsError::from_errno(
-            "killpg",
-            Subject::ProcessGroup(pgid.get()),
-            last_errno(),
-        ))
-    }
-}
-
-/// The caller's process group ([`getpgrp(2)`](https://man7.org/linux/man-pages/man2/getpgrp.2.html)).
-pub(crate) fn own_process_group() -> u32 {
-    rustix::process::getpgrp()
-        .as_raw_nonzero()
-        .get()
-        .unsigned_abs()
-}
 
 /// One process, held by a pidfd where the kernel has them.
 pub(crate) struct Handle {

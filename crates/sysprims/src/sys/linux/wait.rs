@@ -23,6 +23,7 @@ use super::signal::Handle;
 use crate::error::{ErrorCode, Result, Subject, SysprimsError};
 use crate::pid::Pid;
 use crate::signal::Signal;
+pub(crate) use crate::sys::unix::decode_wait_status;
 use crate::wait::{WAIT_PID_RESULT_SCHEMA_ID, WaitPidResult};
 
 /// Longest sleep between two rounds of the fallback loop.
@@ -61,17 +62,6 @@ fn finish_job(result: &mut WaitPidResult, cgroup: Option<crate::job::JobCgroupRe
     }
     result.ended_by =
         crate::limits::EndedBy::of(result.exit_code, result.signal, result.usage.as_ref());
-}
-
-/// `(exit_code, signal)` from a `waitpid(2)`-style status word: the low 7 bits are the signal
-/// that killed the process (0 for a normal exit, whose code is the next 8 bits).
-pub(crate) fn decode_wait_status(status: u32) -> (Option<i32>, Option<i32>) {
-    let signal = (status & 0x7f) as i32;
-    if signal == 0 {
-        (Some(((status >> 8) & 0xff) as i32), None)
-    } else {
-        (None, Some(signal))
-    }
 }
 
 /// Wait for `pid` to exit (see [`crate::wait_pid`]), until `deadline` (`None`: no limit)

@@ -1,4 +1,5 @@
-//! User names for UIDs, from the system's user database (`getpwuid_r`, through NSS).
+//! User names for UIDs, from the system's user database (`getpwuid_r`: through NSS on Linux,
+//! Open Directory on macOS).
 
 /// The name of the user with this UID, if the user database has one.
 pub(crate) fn user_name(uid: u32) -> Option<String> {
