@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"sysprims.dev/sysprims"
@@ -148,7 +147,7 @@ func (j *Jobs) Start(jobID, workDir string) (*Job, error) {
 // legacyStop is the supervisor's old stop flow, kept as the fallback.
 func (j *Job) legacyStop() error {
 	if j.legacy == nil {
-		return syscall.Kill(-int(j.PID), syscall.SIGKILL)
+		return killJobGroup(j.PID)
 	}
 	_, err := j.legacy.TerminateTree(j.PID, sysprims.TerminateTreeConfig{})
 	return err
@@ -206,7 +205,7 @@ func Example_phase3SpawnThenPhase2Stop() {
 	workDir, _ := os.MkdirTemp("", "sysprims-example-")
 	defer os.RemoveAll(workDir)
 	ready := filepath.Join(workDir, "ready")
-	syscall.Mkfifo(ready, 0o600)
+	makeFIFO(ready)
 	worker := "#!/bin/sh\necho \"$2 LOG_LEVEL=$LOG_LEVEL\" > ready\nexec sleep 1000\n"
 	os.WriteFile(filepath.Join(workDir, "worker"), []byte(worker), 0o755)
 

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +57,9 @@ func (a *LegacyAdapter) GetProcess(pid uint32) (*ProcessInfo, error) {
 	const op = "LegacyAdapter.GetProcess"
 	if err := checkPID(op, pid); err != nil {
 		return nil, err
+	}
+	if runtime.GOOS != "linux" {
+		return nil, &sysprims.Error{Code: sysprims.CodeNotSupported, Op: op, Message: "the legacy adapter reads /proc, which only Linux has"}
 	}
 	dir := "/proc/" + strconv.FormatUint(uint64(pid), 10)
 	stat, err := os.ReadFile(dir + "/stat")
@@ -147,10 +151,7 @@ func (a *LegacyAdapter) SpawnInGroup(config SpawnInGroupConfig) (*SpawnInGroupRe
 	if files[2] != nil {
 		cmd.Stderr = files[2]
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if config.KillOnParentDeath {
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	}
+	cmd.SysProcAttr = legacyProcAttr(config.KillOnParentDeath)
 	if err := cmd.Start(); err != nil {
 		return nil, &sysprims.Error{Code: sysprims.CodeSpawnFailed, Op: op, Message: fmt.Sprintf("cannot start %q: %v", config.Argv[0], err)}
 	}
@@ -163,10 +164,9 @@ func (a *LegacyAdapter) SpawnInGroup(config SpawnInGroupConfig) (*SpawnInGroupRe
 		job.result = waitResult(pid, cmd.ProcessState, err)
 		close(job.done)
 	}()
-	pgid := pid
 	res := &SpawnInGroupResult{
 		PID:                 pid,
-		PGID:                &pgid,
+		PGID:                legacyPGID(pid),
 		Identity:            sysprims.ProcessIdentity{PID: pid},
 		TreeKillReliability: sysprims.ReliabilityBestEffort,
 		Containment:         sysprims.ContainmentKindProcessGroup,
@@ -227,24 +227,21 @@ func (a *LegacyAdapter) TerminateTree(pid uint32, config TerminateTreeConfig) (*
 		Warnings:            []string{legacyWarning},
 	}
 	// The target: the group pid leads, else pid alone.
-	target := int(pid)
-	if pgid, err := syscall.Getpgid(int(pid)); err == nil && pgid == int(pid) {
-		own, _ := syscall.Getpgid(0)
-		if pgid == own && !config.AllowProtected {
-			return nil, &sysprims.Error{Code: sysprims.CodeInvalidArgument, Op: op, Message: "refusing to signal the caller's own process group"}
-		}
-		target = -pgid
-	} else if err == nil {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("process %d leads no process group: only it was signalled, not its descendants", pid))
+	target, warning, err := legacyTarget(op, pid, config.AllowProtected)
+	if err != nil {
+		return nil, err
 	}
-	if err := syscall.Kill(target, sig); err != nil {
+	if warning != "" {
+		res.Warnings = append(res.Warnings, warning)
+	}
+	if err := legacyKill(target, sig); err != nil {
 		return nil, errnoError(op, pid, err)
 	}
 	res.Signalled = 1
 	exited := a.waitExit(pid, job, time.Duration(orDefault(config.GraceTimeoutMS, defaultGraceMS))*time.Millisecond)
 	if !exited {
 		res.Escalated = true
-		if err := syscall.Kill(target, killSig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		if err := legacyKill(target, killSig); err != nil && !errors.Is(err, syscall.ESRCH) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("kill(%d, %d): %v", target, killSig, err))
 		}
 		exited = a.waitExit(pid, job, time.Duration(orDefault(config.KillTimeoutMS, defaultKillMS))*time.Millisecond)
@@ -275,7 +272,7 @@ func (a *LegacyAdapter) Wait(pid uint32) (*WaitPIDResult, error) {
 func (a *LegacyAdapter) owns(pid uint32) bool { return a.jobs.get(pid) != nil }
 
 // waitExit waits up to d for pid to exit: for its own job through cmd.Wait, for any other
-// PID by polling kill(pid, 0).
+// PID by polling legacyGone (kill(pid, 0) on Unix).
 func (a *LegacyAdapter) waitExit(pid uint32, job *legacyJob, d time.Duration) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
@@ -294,13 +291,13 @@ func (a *LegacyAdapter) waitExit(pid uint32, job *legacyJob, d time.Duration) bo
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		if err := syscall.Kill(int(pid), 0); errors.Is(err, syscall.ESRCH) {
+		if legacyGone(pid) {
 			return true
 		}
 		select {
 		case <-tick.C:
 		case <-timer.C:
-			return syscall.Kill(int(pid), 0) == syscall.ESRCH
+			return legacyGone(pid)
 		}
 	}
 }

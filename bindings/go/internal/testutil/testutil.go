@@ -1,7 +1,9 @@
+//go:build linux
+
 // Package testutil holds what the tests of sysprims and its adapter share: capability
 // checks that skip (or fail under SYSPRIMS_REQUIRE_ALL=1), processes tracked through pidfds so
 // that cleanup can never hit a reused PID, markers to count leaked processes by, and /proc and
-// cgroup probes. It uses syscall only, never the package under test, so that a bug there
+// cgroup probes (Linux only, as the tests that use it). It uses syscall only, never the package under test, so that a bug there
 // cannot hide from the checks.
 package testutil
 
