@@ -248,12 +248,30 @@ fn bad_pids_and_unsupported_signals_send_nothing() {
     kill(kid.pid(), Signal::PROBE).unwrap();
 }
 
-/// Wine hands a freed PID to a later process after some hundreds of spawns. Keep spawning
-/// until a newcomer has the old PID, then aim the old identity at it: `Reused`, and the
-/// newcomer lives.
+/// The ID the next thread is handed: a thread that reports its own ID and ends (freeing it).
+fn churn_one_thread_id() -> u32 {
+    // SAFETY: GetCurrentThreadId has no preconditions.
+    std::thread::spawn(|| unsafe { windows_sys::Win32::System::Threading::GetCurrentThreadId() })
+        .join()
+        .unwrap()
+}
+
+/// Force the PID of an ended child onto a newcomer, then aim the old identity at it:
+/// `Reused`, and the newcomer lives.
+///
+/// Windows, and Wine, draw process and thread IDs from one table. Wine's server hands out
+/// fresh entries until its table is full, then the oldest freed entry first (once at least
+/// 256 are free). Spawning processes until one lands on the old PID takes about a thousand
+/// spawns (some 170 s under Wine); a thread that starts and ends moves the free list on by
+/// one entry at a fraction of the cost. So threads churn the list until one is handed the
+/// old PID, which names the entry freed just before it; the next time a thread is handed
+/// that entry, the old PID is next in line and a child is spawned to take it. Other tests in
+/// this binary spawn too and may take it first: then the child has another PID, is ended,
+/// and the churn goes on, within bounds that fail the test.
 #[test]
 fn forced_pid_reuse_never_hits_the_newcomer() {
-    const ATTEMPTS: usize = 3000;
+    const MAX_THREADS: usize = 200_000;
+    const MAX_SPAWNS: usize = 50;
     let mut old = blocking_child(&[]);
     let old_pid = old.pid();
     let old_id = ProcessIdentity::of(old_pid).unwrap();
@@ -261,28 +279,44 @@ fn forced_pid_reuse_never_hits_the_newcomer() {
     let _ = old.child.kill();
     let _ = old.child.wait();
     drop(old);
-    for attempt in 0..ATTEMPTS {
-        let mut kid = blocking_child(&[]);
-        if kid.pid() != old_pid {
-            continue;
+    let mut previous = None;
+    let mut before_old = None;
+    let mut spawns = 0;
+    for threads in 1..=MAX_THREADS {
+        let tid = churn_one_thread_id();
+        if tid == old_pid {
+            // A thread had it (and freed it again): the ID before it in line is known now.
+            before_old = previous;
+        } else if Some(tid) == before_old {
+            // The old PID is next in line: a child should get it.
+            spawns += 1;
+            let mut kid = blocking_child(&[]);
+            if kid.pid() == old_pid {
+                let reused = verify_identity(&old_id).unwrap();
+                assert!(matches!(reused, IdentityCheck::Reused { .. }), "{reused:?}");
+                match signal_if(&old_id, Signal::KILL).unwrap() {
+                    GuardedSignal::Reused { .. } => {}
+                    other => panic!("the newcomer was hit: {other:?}"),
+                }
+                let handle = ProcessHandle::open(old_pid).unwrap();
+                assert!(matches!(
+                    handle.signal_if(&old_id, Signal::TERM).unwrap(),
+                    GuardedSignal::Reused { .. }
+                ));
+                assert!(kid.alive(), "the newcomer must live");
+                eprintln!(
+                    "PID {old_pid} reused by a child after {threads} threads and {spawns} \
+                     spawn(s): never signalled"
+                );
+                return;
+            }
+            assert!(
+                spawns < MAX_SPAWNS,
+                "PID {old_pid}: {spawns} children spawned when it was next in line, none \
+                 got it"
+            );
         }
-        let reused = verify_identity(&old_id).unwrap();
-        assert!(
-            matches!(reused, IdentityCheck::Reused { .. }),
-            "attempt {attempt}: {reused:?}"
-        );
-        match signal_if(&old_id, Signal::KILL).unwrap() {
-            GuardedSignal::Reused { .. } => {}
-            other => panic!("the newcomer was hit: {other:?}"),
-        }
-        let handle = ProcessHandle::open(old_pid).unwrap();
-        assert!(matches!(
-            handle.signal_if(&old_id, Signal::TERM).unwrap(),
-            GuardedSignal::Reused { .. }
-        ));
-        assert!(kid.alive(), "the newcomer must live");
-        eprintln!("PID {old_pid} reused after {attempt} spawns: never signalled");
-        return;
+        previous = Some(tid);
     }
-    panic!("PID {old_pid} was not reused in {ATTEMPTS} spawns");
+    panic!("PID {old_pid} was not handed out again in {MAX_THREADS} thread starts");
 }
