@@ -1,7 +1,8 @@
 //! The Windows backend against real processes (run under Wine in CI, `scripts/test-windows`):
 //! listing and reading self and a child, identity (pid, creation time at 100 ns), guarded
-//! termination through a held handle, bad PIDs that send nothing, `wait_pid` exit codes, and
-//! forced PID reuse that never hits the newcomer.
+//! termination through a held handle (exit code 128 + N), `ProcessHandle::wait`, bad PIDs
+//! that send nothing, `wait_pid` exit codes, and forced PID reuse that never hits the
+//! newcomer.
 //!
 //! Children are this test binary run again with `SYSPRIMS_WIN_CHILD` set (see `child_entry`):
 //! `block` prints `ready` and waits for its stdin to close; `exit:N` exits with N. Tests
@@ -169,8 +170,9 @@ fn reads_a_child_and_finds_it_among_descendants() {
     assert!(kid.alive());
 }
 
+/// TERM and KILL are TerminateProcess with 128 + N, the codes a job's processes get too.
 #[test]
-fn guarded_kill_ends_the_child_with_exit_code_1() {
+fn guarded_kill_ends_the_child_with_exit_code_128_plus_n() {
     let mut kid = blocking_child(&[]);
     let id = ProcessIdentity::of(kid.pid()).unwrap();
     let handle = ProcessHandle::open(kid.pid()).unwrap();
@@ -181,8 +183,8 @@ fn guarded_kill_ends_the_child_with_exit_code_1() {
     }
     let done = wait_pid(kid.pid(), Some(Duration::from_secs(60))).unwrap();
     assert!(done.exited && !done.timed_out, "{done:?}");
-    assert_eq!(done.exit_code, Some(1));
-    assert_eq!(done.signal, None);
+    assert_eq!(done.exit_code, Some(143), "128 + SIGTERM");
+    assert_eq!(done.signal, None, "Windows has no death by signal");
     assert!(!kid.alive());
     // Exited (our std::process::Child still holds it open): gone for the guards, and
     // TerminateProcess is not called on it (Wine would say it succeeded).
@@ -194,6 +196,33 @@ fn guarded_kill_ends_the_child_with_exit_code_1() {
     assert_eq!(
         kill(kid.pid(), Signal::KILL).unwrap_err().code(),
         ErrorCode::NotFound
+    );
+}
+
+/// `ProcessHandle::wait` waits on the handle it holds: a timeout while the process runs, then
+/// the exit code of a KILL (128 + 9), again on a second wait (Windows has no reaping), and
+/// still once every other handle to the process is closed. A handle on the caller itself is
+/// refused.
+#[test]
+fn process_handle_waits_on_the_process_it_holds() {
+    let mut kid = blocking_child(&[]);
+    let handle = ProcessHandle::open(kid.pid()).unwrap();
+    let early = handle.wait(Some(Duration::from_millis(50))).unwrap();
+    assert!(early.timed_out && !early.exited, "{early:?}");
+    assert!(kid.alive());
+    handle.signal(Signal::KILL).unwrap();
+    let done = handle.wait(Some(Duration::from_secs(60))).unwrap();
+    assert!(done.exited && !done.timed_out, "{done:?}");
+    assert_eq!(done.exit_code, Some(137), "128 + SIGKILL");
+    assert_eq!(done.signal, None);
+    drop(kid);
+    let again = handle.wait(Some(Duration::ZERO)).unwrap();
+    assert!(again.exited, "{again:?}");
+    assert_eq!(again.exit_code, Some(137));
+    let me = ProcessHandle::open(std::process::id()).unwrap();
+    assert_eq!(
+        me.wait(Some(Duration::ZERO)).unwrap_err().code(),
+        ErrorCode::InvalidArgument
     );
 }
 
