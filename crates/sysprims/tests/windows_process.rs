@@ -1,8 +1,8 @@
 //! The Windows backend against real processes (run under Wine in CI, `scripts/test-windows`):
 //! listing and reading self and a child, identity (pid, creation time at 100 ns), guarded
 //! termination through a held handle (exit code 128 + N), `ProcessHandle::wait`, bad PIDs
-//! that send nothing, `wait_pid` exit codes, and forced PID reuse that never hits the
-//! newcomer.
+//! that send nothing, `wait_pid` exit codes, forced PID reuse that never hits the newcomer,
+//! and listening ports from the IP Helper tables.
 //!
 //! Children are this test binary run again with `SYSPRIMS_WIN_CHILD` set (see `child_entry`):
 //! `block` prints `ready` and waits for its stdin to close; `exit:N` exits with N. Tests
@@ -15,9 +15,9 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use sysprims::{
-    ErrorCode, GuardedSignal, IdentityCheck, ProcessHandle, ProcessIdentity, ProcessState, Signal,
-    SnapshotOptions, descendants, get_process, kill, signal_if, snapshot, verify_identity,
-    wait_pid,
+    ErrorCode, GuardedSignal, IdentityCheck, PortFilter, ProcessHandle, ProcessIdentity,
+    ProcessState, Protocol, Signal, SnapshotOptions, SocketFamily, SocketState, descendants,
+    get_process, kill, listening_ports, ports_of, signal_if, snapshot, verify_identity, wait_pid,
 };
 
 const CHILD_VAR: &str = "SYSPRIMS_WIN_CHILD";
@@ -348,4 +348,84 @@ fn forced_pid_reuse_never_hits_the_newcomer() {
         previous = Some(tid);
     }
     panic!("PID {old_pid} was not handed out again in {MAX_THREADS} thread starts");
+}
+
+/// Listening sockets come from the IP Helper owner tables: a TCP listener and a UDP socket of
+/// ours are listed with their address, port and state, a closed one is not, and a PID filter
+/// keeps only that PID's. Wine 8 reports every owner as PID 0, so the owner is checked where
+/// one is reported (Windows: this process) and otherwise the socket has no holder.
+#[test]
+fn listening_ports_come_from_the_owner_tables() {
+    let me = std::process::id();
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tcp_port = tcp.local_addr().unwrap().port();
+    let udp_port = udp.local_addr().unwrap().port();
+    let only = |protocol, port| PortFilter {
+        protocol: Some(protocol),
+        port: Some(port),
+        ..Default::default()
+    };
+
+    let found = listening_ports(&only(Protocol::Tcp, tcp_port)).unwrap();
+    assert_eq!(found.bindings.len(), 1, "{found:?}");
+    let b = &found.bindings[0];
+    assert_eq!(
+        (b.local_address.as_str(), b.local_port, b.family, b.state),
+        (
+            "127.0.0.1",
+            tcp_port,
+            SocketFamily::Ipv4,
+            SocketState::Listen
+        ),
+        "{b:?}"
+    );
+    let owner_reported = !b.processes.is_empty();
+    if owner_reported {
+        assert_eq!(b.processes.len(), 1, "{b:?}");
+        assert_eq!(b.processes[0].pid, me, "{b:?}");
+        assert!(b.processes[0].fds.is_empty(), "Windows has no fd numbers");
+    } else {
+        eprintln!("owner not checked: Wine 8 reports every socket's owner as PID 0");
+    }
+
+    let found = listening_ports(&only(Protocol::Udp, udp_port)).unwrap();
+    assert_eq!(found.bindings.len(), 1, "{found:?}");
+    let b = &found.bindings[0];
+    assert_eq!(
+        (b.local_address.as_str(), b.local_port, b.family, b.state),
+        (
+            "127.0.0.1",
+            udp_port,
+            SocketFamily::Ipv4,
+            SocketState::Unconnected
+        ),
+        "{b:?}"
+    );
+    assert!(b.processes.iter().all(|p| p.pid == me), "{b:?}");
+
+    // The whole listing has both; ours, by PID, has them where owners are reported.
+    let all = listening_ports(&PortFilter::default()).unwrap();
+    assert!(
+        all.bindings
+            .iter()
+            .any(|b| b.protocol == Protocol::Tcp && b.local_port == tcp_port)
+    );
+    let mine = ports_of(me).unwrap();
+    assert!(
+        mine.bindings
+            .iter()
+            .all(|b| b.processes.iter().all(|p| p.pid == me)),
+        "{mine:?}"
+    );
+    assert_eq!(
+        mine.bindings.iter().any(|b| b.local_port == tcp_port),
+        owner_reported,
+        "{mine:?}"
+    );
+
+    drop(tcp);
+    let gone = listening_ports(&only(Protocol::Tcp, tcp_port)).unwrap();
+    assert!(gone.bindings.is_empty(), "a closed listener: {gone:?}");
+    drop(udp);
 }
