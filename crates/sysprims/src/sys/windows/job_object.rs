@@ -404,7 +404,7 @@ impl JobObject {
                     let mut key = 0usize;
                     let mut ov: *mut OVERLAPPED = ptr::null_mut();
                     // SAFETY: a valid port and out-pointers; the "overlapped" of a job
-                    // message is a PID and of a cancel message a tag, never dereferenced.
+                    // message is a PID (a cancel message has none), never dereferenced.
                     let ok = unsafe {
                         GetQueuedCompletionStatus(raw(port), &mut msg, &mut key, &mut ov, ms)
                     };
