@@ -424,6 +424,17 @@ fn listening_ports_come_from_the_owner_tables() {
         "{mine:?}"
     );
 
+    // A PID no process has (Windows PIDs are multiples of 4) is NotFound, port 0 refused.
+    assert_eq!(
+        ports_of(0x7fff_fff1u32).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    let zero = listening_ports(&PortFilter {
+        port: Some(0),
+        ..Default::default()
+    });
+    assert_eq!(zero.unwrap_err().code(), ErrorCode::InvalidArgument);
+
     drop(tcp);
     let gone = listening_ports(&only(Protocol::Tcp, tcp_port)).unwrap();
     assert!(gone.bindings.is_empty(), "a closed listener: {gone:?}");
