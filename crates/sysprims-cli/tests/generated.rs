@@ -7,6 +7,8 @@
 //! ```sh
 //! SYSPRIMS_UPDATE_CLI_DOCS=1 cargo test -p sysprims-cli --test generated
 //! ```
+// tests/support runs the binary through Unix process APIs; the files are the same everywhere.
+#![cfg(unix)]
 
 mod support;
 

@@ -5,6 +5,7 @@
 //! the command left running is ended, and bad limits are refused before anything runs.
 //! Processes are found by a marker in their command line (a `sleep` linked under the test's
 //! marked directory), never by name.
+#![cfg(unix)]
 
 mod support;
 

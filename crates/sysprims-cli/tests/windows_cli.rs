@@ -1,5 +1,5 @@
 //! The CLI on Windows (under Wine in CI): `pstat` and `descendants` find this test process and
-//! a child, `kill` ends a child through a held handle (exit code 1), and bad PIDs or
+//! a child, `kill` ends a child through a held handle (exit code 128 + 15), and bad PIDs or
 //! unsupported signals are usage errors that send nothing.
 //!
 //! The child is this test binary again with `SYSPRIMS_WIN_CLI_CHILD=block`: it prints `ready`
@@ -118,5 +118,9 @@ fn kill_ends_a_child_and_refuses_bad_input() {
         String::from_utf8_lossy(&out.stderr)
     );
     let status = kid.0.wait().unwrap();
-    assert_eq!(status.code(), Some(1), "TerminateProcess with exit code 1");
+    assert_eq!(
+        status.code(),
+        Some(143),
+        "TerminateProcess with exit code 128 + 15, as a shell shows a death by SIGTERM"
+    );
 }

@@ -1,7 +1,8 @@
 //! The Windows backend against real processes (run under Wine in CI, `scripts/test-windows`):
 //! listing and reading self and a child, identity (pid, creation time at 100 ns), guarded
-//! termination through a held handle, bad PIDs that send nothing, `wait_pid` exit codes, and
-//! forced PID reuse that never hits the newcomer.
+//! termination through a held handle (exit code 128 + N), `ProcessHandle::wait`, bad PIDs
+//! that send nothing, `wait_pid` exit codes, forced PID reuse that never hits the newcomer,
+//! and listening ports from the IP Helper tables.
 //!
 //! Children are this test binary run again with `SYSPRIMS_WIN_CHILD` set (see `child_entry`):
 //! `block` prints `ready` and waits for its stdin to close; `exit:N` exits with N. Tests
@@ -14,9 +15,9 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use sysprims::{
-    ErrorCode, GuardedSignal, IdentityCheck, ProcessHandle, ProcessIdentity, ProcessState, Signal,
-    SnapshotOptions, descendants, get_process, kill, signal_if, snapshot, verify_identity,
-    wait_pid,
+    ErrorCode, GuardedSignal, IdentityCheck, PortFilter, ProcessHandle, ProcessIdentity,
+    ProcessState, Protocol, Signal, SnapshotOptions, SocketFamily, SocketState, descendants,
+    get_process, kill, listening_ports, ports_of, signal_if, snapshot, verify_identity, wait_pid,
 };
 
 const CHILD_VAR: &str = "SYSPRIMS_WIN_CHILD";
@@ -169,8 +170,9 @@ fn reads_a_child_and_finds_it_among_descendants() {
     assert!(kid.alive());
 }
 
+/// TERM and KILL are TerminateProcess with 128 + N, the codes a job's processes get too.
 #[test]
-fn guarded_kill_ends_the_child_with_exit_code_1() {
+fn guarded_kill_ends_the_child_with_exit_code_128_plus_n() {
     let mut kid = blocking_child(&[]);
     let id = ProcessIdentity::of(kid.pid()).unwrap();
     let handle = ProcessHandle::open(kid.pid()).unwrap();
@@ -181,8 +183,8 @@ fn guarded_kill_ends_the_child_with_exit_code_1() {
     }
     let done = wait_pid(kid.pid(), Some(Duration::from_secs(60))).unwrap();
     assert!(done.exited && !done.timed_out, "{done:?}");
-    assert_eq!(done.exit_code, Some(1));
-    assert_eq!(done.signal, None);
+    assert_eq!(done.exit_code, Some(143), "128 + SIGTERM");
+    assert_eq!(done.signal, None, "Windows has no death by signal");
     assert!(!kid.alive());
     // Exited (our std::process::Child still holds it open): gone for the guards, and
     // TerminateProcess is not called on it (Wine would say it succeeded).
@@ -194,6 +196,33 @@ fn guarded_kill_ends_the_child_with_exit_code_1() {
     assert_eq!(
         kill(kid.pid(), Signal::KILL).unwrap_err().code(),
         ErrorCode::NotFound
+    );
+}
+
+/// `ProcessHandle::wait` waits on the handle it holds: a timeout while the process runs, then
+/// the exit code of a KILL (128 + 9), again on a second wait (Windows has no reaping), and
+/// still once every other handle to the process is closed. A handle on the caller itself is
+/// refused.
+#[test]
+fn process_handle_waits_on_the_process_it_holds() {
+    let mut kid = blocking_child(&[]);
+    let handle = ProcessHandle::open(kid.pid()).unwrap();
+    let early = handle.wait(Some(Duration::from_millis(50))).unwrap();
+    assert!(early.timed_out && !early.exited, "{early:?}");
+    assert!(kid.alive());
+    handle.signal(Signal::KILL).unwrap();
+    let done = handle.wait(Some(Duration::from_secs(60))).unwrap();
+    assert!(done.exited && !done.timed_out, "{done:?}");
+    assert_eq!(done.exit_code, Some(137), "128 + SIGKILL");
+    assert_eq!(done.signal, None);
+    drop(kid);
+    let again = handle.wait(Some(Duration::ZERO)).unwrap();
+    assert!(again.exited, "{again:?}");
+    assert_eq!(again.exit_code, Some(137));
+    let me = ProcessHandle::open(std::process::id()).unwrap();
+    assert_eq!(
+        me.wait(Some(Duration::ZERO)).unwrap_err().code(),
+        ErrorCode::InvalidArgument
     );
 }
 
@@ -248,12 +277,30 @@ fn bad_pids_and_unsupported_signals_send_nothing() {
     kill(kid.pid(), Signal::PROBE).unwrap();
 }
 
-/// Wine hands a freed PID to a later process after some hundreds of spawns. Keep spawning
-/// until a newcomer has the old PID, then aim the old identity at it: `Reused`, and the
-/// newcomer lives.
+/// The ID the next thread is handed: a thread that reports its own ID and ends (freeing it).
+fn churn_one_thread_id() -> u32 {
+    // SAFETY: GetCurrentThreadId has no preconditions.
+    std::thread::spawn(|| unsafe { windows_sys::Win32::System::Threading::GetCurrentThreadId() })
+        .join()
+        .unwrap()
+}
+
+/// Force the PID of an ended child onto a newcomer, then aim the old identity at it:
+/// `Reused`, and the newcomer lives.
+///
+/// Windows, and Wine, draw process and thread IDs from one table. Wine's server hands out
+/// fresh entries until its table is full, then the oldest freed entry first (once at least
+/// 256 are free). Spawning processes until one lands on the old PID takes about a thousand
+/// spawns (some 170 s under Wine); a thread that starts and ends moves the free list on by
+/// one entry at a fraction of the cost. So threads churn the list until one is handed the
+/// old PID, which names the entry freed just before it; the next time a thread is handed
+/// that entry, the old PID is next in line and a child is spawned to take it. Other tests in
+/// this binary spawn too and may take it first: then the child has another PID, is ended,
+/// and the churn goes on, within bounds that fail the test.
 #[test]
 fn forced_pid_reuse_never_hits_the_newcomer() {
-    const ATTEMPTS: usize = 3000;
+    const MAX_THREADS: usize = 200_000;
+    const MAX_SPAWNS: usize = 50;
     let mut old = blocking_child(&[]);
     let old_pid = old.pid();
     let old_id = ProcessIdentity::of(old_pid).unwrap();
@@ -261,28 +308,135 @@ fn forced_pid_reuse_never_hits_the_newcomer() {
     let _ = old.child.kill();
     let _ = old.child.wait();
     drop(old);
-    for attempt in 0..ATTEMPTS {
-        let mut kid = blocking_child(&[]);
-        if kid.pid() != old_pid {
-            continue;
+    let mut previous = None;
+    let mut before_old = None;
+    let mut spawns = 0;
+    for threads in 1..=MAX_THREADS {
+        let tid = churn_one_thread_id();
+        if tid == old_pid {
+            // A thread had it (and freed it again): the ID before it in line is known now.
+            before_old = previous;
+        } else if Some(tid) == before_old {
+            // The old PID is next in line: a child should get it.
+            spawns += 1;
+            let mut kid = blocking_child(&[]);
+            if kid.pid() == old_pid {
+                let reused = verify_identity(&old_id).unwrap();
+                assert!(matches!(reused, IdentityCheck::Reused { .. }), "{reused:?}");
+                match signal_if(&old_id, Signal::KILL).unwrap() {
+                    GuardedSignal::Reused { .. } => {}
+                    other => panic!("the newcomer was hit: {other:?}"),
+                }
+                let handle = ProcessHandle::open(old_pid).unwrap();
+                assert!(matches!(
+                    handle.signal_if(&old_id, Signal::TERM).unwrap(),
+                    GuardedSignal::Reused { .. }
+                ));
+                assert!(kid.alive(), "the newcomer must live");
+                eprintln!(
+                    "PID {old_pid} reused by a child after {threads} threads and {spawns} \
+                     spawn(s): never signalled"
+                );
+                return;
+            }
+            assert!(
+                spawns < MAX_SPAWNS,
+                "PID {old_pid}: {spawns} children spawned when it was next in line, none \
+                 got it"
+            );
         }
-        let reused = verify_identity(&old_id).unwrap();
-        assert!(
-            matches!(reused, IdentityCheck::Reused { .. }),
-            "attempt {attempt}: {reused:?}"
-        );
-        match signal_if(&old_id, Signal::KILL).unwrap() {
-            GuardedSignal::Reused { .. } => {}
-            other => panic!("the newcomer was hit: {other:?}"),
-        }
-        let handle = ProcessHandle::open(old_pid).unwrap();
-        assert!(matches!(
-            handle.signal_if(&old_id, Signal::TERM).unwrap(),
-            GuardedSignal::Reused { .. }
-        ));
-        assert!(kid.alive(), "the newcomer must live");
-        eprintln!("PID {old_pid} reused after {attempt} spawns: never signalled");
-        return;
+        previous = Some(tid);
     }
-    panic!("PID {old_pid} was not reused in {ATTEMPTS} spawns");
+    panic!("PID {old_pid} was not handed out again in {MAX_THREADS} thread starts");
+}
+
+/// Listening sockets come from the IP Helper owner tables: a TCP listener and a UDP socket of
+/// ours are listed with their address, port and state, a closed one is not, and a PID filter
+/// keeps only that PID's. Wine 8 reports every owner as PID 0, so the owner is checked where
+/// one is reported (Windows: this process) and otherwise the socket has no holder.
+#[test]
+fn listening_ports_come_from_the_owner_tables() {
+    let me = std::process::id();
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tcp_port = tcp.local_addr().unwrap().port();
+    let udp_port = udp.local_addr().unwrap().port();
+    let only = |protocol, port| PortFilter {
+        protocol: Some(protocol),
+        port: Some(port),
+        ..Default::default()
+    };
+
+    let found = listening_ports(&only(Protocol::Tcp, tcp_port)).unwrap();
+    assert_eq!(found.bindings.len(), 1, "{found:?}");
+    let b = &found.bindings[0];
+    assert_eq!(
+        (b.local_address.as_str(), b.local_port, b.family, b.state),
+        (
+            "127.0.0.1",
+            tcp_port,
+            SocketFamily::Ipv4,
+            SocketState::Listen
+        ),
+        "{b:?}"
+    );
+    let owner_reported = !b.processes.is_empty();
+    if owner_reported {
+        assert_eq!(b.processes.len(), 1, "{b:?}");
+        assert_eq!(b.processes[0].pid, me, "{b:?}");
+        assert!(b.processes[0].fds.is_empty(), "Windows has no fd numbers");
+    } else {
+        eprintln!("owner not checked: Wine 8 reports every socket's owner as PID 0");
+    }
+
+    let found = listening_ports(&only(Protocol::Udp, udp_port)).unwrap();
+    assert_eq!(found.bindings.len(), 1, "{found:?}");
+    let b = &found.bindings[0];
+    assert_eq!(
+        (b.local_address.as_str(), b.local_port, b.family, b.state),
+        (
+            "127.0.0.1",
+            udp_port,
+            SocketFamily::Ipv4,
+            SocketState::Unconnected
+        ),
+        "{b:?}"
+    );
+    assert!(b.processes.iter().all(|p| p.pid == me), "{b:?}");
+
+    // The whole listing has both; ours, by PID, has them where owners are reported.
+    let all = listening_ports(&PortFilter::default()).unwrap();
+    assert!(
+        all.bindings
+            .iter()
+            .any(|b| b.protocol == Protocol::Tcp && b.local_port == tcp_port)
+    );
+    let mine = ports_of(me).unwrap();
+    assert!(
+        mine.bindings
+            .iter()
+            .all(|b| b.processes.iter().all(|p| p.pid == me)),
+        "{mine:?}"
+    );
+    assert_eq!(
+        mine.bindings.iter().any(|b| b.local_port == tcp_port),
+        owner_reported,
+        "{mine:?}"
+    );
+
+    // A PID no process has (Windows PIDs are multiples of 4) is NotFound, port 0 refused.
+    assert_eq!(
+        ports_of(0x7fff_fff1u32).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    let zero = listening_ports(&PortFilter {
+        port: Some(0),
+        ..Default::default()
+    });
+    assert_eq!(zero.unwrap_err().code(), ErrorCode::InvalidArgument);
+
+    drop(tcp);
+    let gone = listening_ports(&only(Protocol::Tcp, tcp_port)).unwrap();
+    assert!(gone.bindings.is_empty(), "a closed listener: {gone:?}");
+    drop(udp);
 }

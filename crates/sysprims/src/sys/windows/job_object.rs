@@ -22,10 +22,10 @@ use std::time::Instant;
 
 use windows_sys::Win32::Foundation::{
     CloseHandle, DUPLICATE_SAME_ACCESS, DuplicateHandle, ERROR_ALREADY_EXISTS, GetLastError,
-    HANDLE, WAIT_TIMEOUT,
+    HANDLE, INVALID_HANDLE_VALUE, WAIT_TIMEOUT,
 };
 use windows_sys::Win32::System::IO::{
-    CreateIoCompletionPort, GetQueuedCompletionStatus, OVERLAPPED,
+    CreateIoCompletionPort, GetQueuedCompletionStatus, OVERLAPPED, PostQueuedCompletionStatus,
 };
 use windows_sys::Win32::System::JobObjects::{
     AssignProcessToJobObject, CreateJobObjectW, IsProcessInJob, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
@@ -36,7 +36,11 @@ use windows_sys::Win32::System::JobObjects::{
     QueryInformationJobObject, SetInformationJobObject, TerminateJobObject,
 };
 use windows_sys::Win32::System::SystemServices::JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO;
-use windows_sys::Win32::System::Threading::GetCurrentProcess;
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, INFINITE, RegisterWaitForSingleObject, UnregisterWaitEx, WT_EXECUTEONLYONCE,
+};
+
+use super::cancel::CancelFd;
 
 /// `JOB_OBJECT_ALL_ACCESS`: what the creator and [`JobObject::open_named`] ask for.
 const JOB_OBJECT_ALL_ACCESS: u32 = 0x001F_003F;
@@ -363,14 +367,35 @@ impl JobObject {
 
     /// Wait until no process is left in the job, or `deadline` passes (`None`: no limit).
     /// Returns whether the job is empty.
+    pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> io::Result<bool> {
+        self.wait_empty_or_cancel(deadline, None)
+    }
+
+    /// [`JobObject::wait_empty`] that `cancel` also ends (then: whether the job is empty at
+    /// that moment; the caller sees the token triggered).
     ///
     /// With the job's completion port (its creator's handle) this sleeps until the kernel
-    /// posts `JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO`. Without one, it waits on the members'
-    /// process handles (`WaitForMultipleObjects`) and lists the job again after each exit.
-    pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> io::Result<bool> {
+    /// posts `JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO`. A port is not a waitable object, so a
+    /// cancel reaches the wait as a message of its own: a thread-pool wait on the token's
+    /// event (`RegisterWaitForSingleObject`) posts it (`PostQueuedCompletionStatus`), and is
+    /// unregistered, waiting out a callback in flight, before this returns. Without a port,
+    /// it waits on the members' process handles and the token's event
+    /// (`WaitForMultipleObjects`) and lists the job again after each exit.
+    pub(crate) fn wait_empty_or_cancel(
+        &self,
+        deadline: Option<Instant>,
+        cancel: Option<&CancelFd>,
+    ) -> io::Result<bool> {
+        let _waker = match (&self.port, cancel) {
+            (Some(port), Some(c)) => Some(CancelWaker::register(raw(port), c)?),
+            _ => None,
+        };
         loop {
             if self.pids()?.is_empty() {
                 return Ok(true);
+            }
+            if super::cancel::triggered(cancel) {
+                return Ok(false);
             }
             let ms = remaining_ms(deadline);
             match &self.port {
@@ -379,7 +404,7 @@ impl JobObject {
                     let mut key = 0usize;
                     let mut ov: *mut OVERLAPPED = ptr::null_mut();
                     // SAFETY: a valid port and out-pointers; the "overlapped" of a job
-                    // message is a PID, never dereferenced.
+                    // message is a PID (a cancel message has none), never dereferenced.
                     let ok = unsafe {
                         GetQueuedCompletionStatus(raw(port), &mut msg, &mut key, &mut ov, ms)
                     };
@@ -390,12 +415,14 @@ impl JobObject {
                         }
                         return Err(e);
                     }
-                    if msg == JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO {
+                    if key == KEY && msg == JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO {
                         return Ok(true);
                     }
+                    // A cancel message (ours, or a stale one of an earlier wait's token):
+                    // the loop's check of the token decides.
                 }
                 None => {
-                    if !super::jobs::wait_any_exit(&self.pids()?, ms) {
+                    if !super::jobs::wait_any_exit(&self.pids()?, ms, cancel) {
                         return Ok(self.pids()?.is_empty());
                     }
                 }
@@ -410,6 +437,52 @@ impl JobObject {
     #[allow(dead_code)]
     pub(crate) fn as_raw(&self) -> RawHandle {
         self.job.as_raw_handle()
+    }
+}
+
+/// The completion key of the message a cancel posts to a job's port (jobs post with [`KEY`]).
+const CANCEL_KEY: usize = 2;
+
+/// A thread-pool wait that posts a [`CANCEL_KEY`] message to a completion port when a cancel
+/// token's event is set, so a `GetQueuedCompletionStatus` on that port wakes. Unregistered on
+/// drop, which waits for a callback in flight (so the port it names is still open then).
+struct CancelWaker {
+    wait: HANDLE,
+}
+
+/// The thread-pool callback: `context` is the port's raw handle.
+unsafe extern "system" fn post_cancel(context: *mut core::ffi::c_void, _timed_out: bool) {
+    // SAFETY: the port outlives the registration (CancelWaker is dropped before the wait
+    // that made it returns, and its drop waits for this callback); no OVERLAPPED is passed.
+    unsafe { PostQueuedCompletionStatus(context as HANDLE, 0, CANCEL_KEY, ptr::null()) };
+}
+
+impl CancelWaker {
+    fn register(port: HANDLE, cancel: &CancelFd) -> io::Result<CancelWaker> {
+        let mut wait: HANDLE = ptr::null_mut();
+        // SAFETY: an out-pointer, the token's open event, a callback with the right ABI and
+        // the port as its context, which stays open while the registration exists.
+        let ok = unsafe {
+            RegisterWaitForSingleObject(
+                &mut wait,
+                cancel.raw(),
+                Some(post_cancel),
+                port as *const core::ffi::c_void,
+                INFINITE,
+                WT_EXECUTEONLYONCE,
+            )
+        };
+        if ok == 0 {
+            return Err(last_error());
+        }
+        Ok(CancelWaker { wait })
+    }
+}
+
+impl Drop for CancelWaker {
+    fn drop(&mut self) {
+        // SAFETY: our registration; INVALID_HANDLE_VALUE waits for a running callback.
+        unsafe { UnregisterWaitEx(self.wait, INVALID_HANDLE_VALUE) };
     }
 }
 
@@ -431,4 +504,98 @@ pub(crate) fn remaining_ms(deadline: Option<Instant>) -> u32 {
 pub(crate) fn close(h: RawHandle) {
     // SAFETY: the caller owns `h` and does not use it again.
     unsafe { CloseHandle(h as HANDLE) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    const BLOCK: &str = "SYSPRIMS_JOB_OBJECT_TEST_CHILD";
+
+    /// Not a test of its own: the child of the tests below, which (with `BLOCK` set) runs
+    /// until its stdin closes.
+    #[test]
+    fn child_blocks_on_stdin() {
+        if std::env::var_os(BLOCK).is_some() {
+            let mut sink = Vec::new();
+            let _ = std::io::stdin().read_to_end(&mut sink);
+        }
+    }
+
+    /// One message off `port`, waiting up to `ms`: its key, or `None` on a timeout.
+    fn next_key(port: HANDLE, ms: u32) -> Option<usize> {
+        let (mut n, mut key) = (0u32, 0usize);
+        let mut ov: *mut OVERLAPPED = ptr::null_mut();
+        // SAFETY: a valid port and out-pointers; `ov` is never dereferenced.
+        let ok = unsafe { GetQueuedCompletionStatus(port, &mut n, &mut key, &mut ov, ms) };
+        (ok != 0).then_some(key)
+    }
+
+    #[test]
+    fn a_cancel_posts_a_message_to_the_port() {
+        // SAFETY: INVALID_HANDLE_VALUE with no existing port makes a new port.
+        let port =
+            owned(unsafe { CreateIoCompletionPort(INVALID_HANDLE_VALUE, ptr::null_mut(), 0, 1) })
+                .expect("CreateIoCompletionPort");
+        let cancel = CancelFd::new().unwrap();
+        let waker = CancelWaker::register(raw(&port), &cancel).unwrap();
+        assert_eq!(next_key(raw(&port), 0), None, "nothing before the cancel");
+        cancel.trigger();
+        assert_eq!(
+            next_key(raw(&port), 30_000),
+            Some(CANCEL_KEY),
+            "the cancel woke the port's waiter"
+        );
+        drop(waker);
+    }
+
+    #[test]
+    fn a_cancel_ends_the_wait_for_a_job_to_empty() {
+        let job = JobObject::create(None).unwrap();
+        assert!(job.has_port());
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "sys::windows::job_object::tests::child_blocks_on_stdin",
+                "--test-threads=1",
+            ])
+            .env(BLOCK, "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let assigned = job.assign(child.as_raw_handle());
+        let cancel = CancelFd::new().unwrap();
+        let t = Instant::now();
+        let waited = std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                job.wait_empty_or_cancel(
+                    Instant::now().checked_add(Duration::from_secs(120)),
+                    Some(&cancel),
+                )
+            });
+            cancel.trigger();
+            waiter.join().unwrap()
+        });
+        let members = job.pids();
+        // End the child whatever the outcome (the job kills on close too).
+        let _ = job.terminate(137);
+        let _ = child.wait();
+        assigned.unwrap();
+        assert!(!waited.unwrap(), "the job was not empty");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the cancel ended the wait"
+        );
+        assert_eq!(members.unwrap(), vec![child.id()]);
+        assert!(
+            job.wait_empty(Instant::now().checked_add(Duration::from_secs(30)))
+                .unwrap(),
+            "and without a cancel the wait ends when the job is empty"
+        );
+    }
 }

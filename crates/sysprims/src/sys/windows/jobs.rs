@@ -29,14 +29,13 @@ use windows_sys::Win32::Foundation::{
 use windows_sys::Win32::System::Console::{CTRL_BREAK_EVENT, GenerateConsoleCtrlEvent};
 use windows_sys::Win32::System::Threading::{
     GetCurrentProcess, GetExitCodeProcess, OpenProcess, PROCESS_QUERY_INFORMATION,
-    PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE, WaitForMultipleObjects,
-    WaitForSingleObject,
+    PROCESS_SYNCHRONIZE, WaitForMultipleObjects, WaitForSingleObject,
 };
 use windows_sys::Win32::UI::WindowsAndMessaging::{
     EnumWindows, GetWindowThreadProcessId, PostMessageW, WM_CLOSE,
 };
 
-use super::job_object::{JOB_OBJECT_QUERY, JobObject, job_name, remaining_ms};
+use super::job_object::{JOB_OBJECT_QUERY, JobObject, job_name};
 use super::signal::Handle;
 use super::spawn;
 use crate::error::{Result, Subject, SysprimsError};
@@ -398,41 +397,19 @@ pub(crate) fn terminate_cgroup(
     })
 }
 
-/// Wait for a job's first process to exit (the `Job` holds it open, so its PID cannot have
-/// been reused), and say how it ended. Windows has no reaping: "exited" is the end.
+/// Wait for the process `handle` holds to exit, and say how it ended: `WaitForSingleObject`
+/// on that very handle (which pins the process, so no PID is looked up again), then
+/// `GetExitCodeProcess`. Used by `ProcessHandle::wait` and for a job's first process. Windows
+/// has no reaping: "exited" is the end, and a second wait reports the same exit code.
 pub(crate) fn wait_first(
     handle: &Handle,
     deadline: Option<Instant>,
 ) -> Result<crate::wait::WaitPidResult> {
-    let pid = handle.pid().get();
-    let process = open_process(pid, PROCESS_SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION)
-        .ok_or_else(|| SysprimsError::process_not_found("wait (OpenProcess)", pid))?;
-    let raw = process.as_raw_handle();
-    // SAFETY: a valid process handle.
-    let r = unsafe { WaitForSingleObject(raw as HANDLE, remaining_ms(deadline)) };
-    if r == WAIT_FAILED {
-        let e = std::io::Error::last_os_error();
-        return Err(SysprimsError::from_errno(
-            "WaitForSingleObject",
-            Subject::Process(pid),
-            e.raw_os_error().unwrap_or(0),
-        ));
-    }
-    let code = exit_code(raw);
-    if code.is_some() {
+    let result = super::wait::wait_process(handle.process(), deadline, None)?;
+    if result.exited {
         sweep();
     }
-    Ok(crate::wait::WaitPidResult {
-        schema_id: crate::wait::WAIT_PID_RESULT_SCHEMA_ID.to_string(),
-        pid,
-        exited: code.is_some(),
-        timed_out: code.is_none(),
-        exit_code: code.map(|c| c as i32),
-        signal: None,
-        ended_by: code.map(|_| crate::limits::EndedBy::Exit),
-        usage: None,
-        warnings: Vec::new(),
-    })
+    Ok(result)
 }
 
 /// A job found from a PID: ours (registered) or another process's (opened by name).
@@ -498,21 +475,26 @@ pub(crate) fn job_of(pid: Pid) -> Option<FoundJob> {
     Some(found)
 }
 
-/// Wait up to `ms` for any of `pids` to exit; true if one did (or none could be opened, so
-/// the caller should list again).
-pub(crate) fn wait_any_exit(pids: &[u32], ms: u32) -> bool {
+/// Wait up to `ms` for any of `pids` to exit, or `cancel` to be set; true if one did, the
+/// token was set or none could be opened (so the caller should check both and list again).
+pub(crate) fn wait_any_exit(
+    pids: &[u32],
+    ms: u32,
+    cancel: Option<&super::cancel::CancelFd>,
+) -> bool {
     let handles: Vec<OwnedHandle> = pids
         .iter()
-        .take(64)
+        .take(63)
         .filter_map(|&p| open_process(p, PROCESS_SYNCHRONIZE))
         .collect();
     if handles.is_empty() {
         return true;
     }
-    let raw: Vec<HANDLE> = handles
+    let mut raw: Vec<HANDLE> = handles
         .iter()
         .map(|h| h.as_raw_handle() as HANDLE)
         .collect();
+    raw.extend(cancel.map(super::cancel::CancelFd::raw));
     // SAFETY: up to 64 valid handles.
     let r = unsafe { WaitForMultipleObjects(raw.len() as u32, raw.as_ptr(), 0, ms) };
     r != WAIT_TIMEOUT && r != WAIT_FAILED
@@ -599,8 +581,9 @@ pub(crate) fn terminate_job(
         if reached > 0 {
             let deadline =
                 Instant::now().checked_add(Duration::from_millis(config.grace_timeout_ms));
+            // A cancel ends the grace period: escalated, as on Linux.
             gone = job
-                .wait_empty(deadline)
+                .wait_empty_or_cancel(deadline, cancel)
                 .map_err(|e| io(e, "wait for the job"))?;
             if !gone {
                 result.escalated = true;
@@ -623,8 +606,8 @@ pub(crate) fn terminate_job(
         job.terminate(code)
             .map_err(|e| io(e, "TerminateJobObject"))?;
         let (empty, cancelled) =
-            crate::tree::wait_after_kill(config.kill_timeout_ms, false, cancel, |deadline, _| {
-                job.wait_empty(deadline)
+            crate::tree::wait_after_kill(config.kill_timeout_ms, false, cancel, |deadline, c| {
+                job.wait_empty_or_cancel(deadline, c)
                     .map_err(|e| io(e, "wait for the job"))
             })?;
         if cancelled {

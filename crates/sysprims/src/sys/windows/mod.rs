@@ -40,7 +40,8 @@ pub(crate) mod fds {
     }
 }
 
-pub(crate) use super::unsupported::ports;
+// Listening sockets: the IP Helper owner tables.
+pub(crate) mod ports;
 
 use crate::error::{Subject, SysprimsError};
 

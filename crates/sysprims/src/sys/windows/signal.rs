@@ -1,6 +1,7 @@
 //! Signals on Windows, which has none: `TERM` and `KILL` end a process with
-//! [`TerminateProcess`](https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-terminateprocess),
-//! the probe (0) checks that it runs, everything else is `NotSupported` naming the signal.
+//! [`TerminateProcess`](https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-terminateprocess)
+//! and the exit code 128 + N (143, 137), the probe (0) checks that it runs, everything else
+//! is `NotSupported` naming the signal.
 //!
 //! A [`Handle`] is a process handle opened once: while it is open the PID cannot be reused,
 //! so what is sent through it reaches the process that was opened or nothing.
@@ -13,11 +14,6 @@ use crate::error::{ErrorCode, Result, Subject, SysprimsError};
 use crate::pid::Pid;
 use crate::process::ProcessIdentity;
 use crate::signal::Signal;
-
-/// The exit code a process ended by `TERM` or `KILL` gets: 1, as Rust's `Child::kill` and
-/// Go's `Process.Kill` use. Windows has no "killed by signal N" status, so a waiter sees
-/// `exit_code: 1`, never a signal.
-pub(crate) const TERMINATED_EXIT_CODE: u32 = 1;
 
 /// Send `signal` to whatever process has `pid` now (unguarded, as `kill(2)`).
 pub(crate) fn kill(pid: Pid, signal: Signal) -> Result<()> {
@@ -104,8 +100,13 @@ impl Handle {
             });
         }
         self.inner.require_running("signal")?;
+        // Windows has no "killed by signal N" status: the exit code says it instead, 128 + N
+        // as a shell shows a death by that signal (143 for TERM, 137 for KILL), the same code
+        // a job's processes get from TerminateJobObject, so a waiter can tell a termination
+        // from the program's own exit 1 and TERM from KILL.
+        let code = super::jobs::exit_code_for(signal);
         // SAFETY: the handle is open with PROCESS_TERMINATE.
-        if unsafe { TerminateProcess(self.inner.raw(), TERMINATED_EXIT_CODE) } == 0 {
+        if unsafe { TerminateProcess(self.inner.raw(), code) } == 0 {
             let err = last_error("TerminateProcess", Subject::Process(pid));
             // Access denied once it has exited: it is gone.
             if self.inner.has_exited().unwrap_or(false) {
