@@ -515,20 +515,6 @@ fn cgroup_containment_is_refused_on_windows() {
     assert!(e.to_string().contains("cgroup"), "{e}");
 }
 
-#[test]
-fn a_nested_job_failure_reports_best_effort() {
-    // Windows 8+ and Wine 8 both nest a fresh job under whatever job the spawner runs in
-    // (tested: a helper inside a job of its own spawns a Guaranteed job). The refusals Wine
-    // implements (moving a process to a sibling job of its own hierarchy) cannot happen to a
-    // job sysprims has just made, so the degraded branch is not reachable here; it is the
-    // same code path as `containment: process_group` (tested above), with the reason from
-    // AssignProcessToJobObject in the warning.
-    eprintln!(
-        "skipped: Wine 8 nests every fresh job, so AssignProcessToJobObject cannot be made to \
-         refuse a job sysprims made"
-    );
-}
-
 fn helper_args(role: &str) -> (String, Vec<String>, TimeoutConfig) {
     let exe = std::env::current_exe()
         .unwrap()
