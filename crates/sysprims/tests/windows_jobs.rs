@@ -230,6 +230,30 @@ fn helper() {
             set_event(&event);
             std::thread::sleep(Duration::from_secs(120));
         }
+        // A supervisor that is itself a job: start a job from inside it, report the inner
+        // job's first PID and reliability, stay.
+        "nester" => {
+            let job = spawn_in_group(&SpawnInGroupConfig {
+                argv: vec![
+                    std::env::current_exe()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                    "--exact".into(),
+                    "helper".into(),
+                ],
+                env: [(ROLE.to_string(), "sleep".to_string())]
+                    .into_iter()
+                    .collect(),
+                stdout: StdioConfig::Null,
+                ..Default::default()
+            })
+            .expect("spawn_in_group inside a job");
+            let reliability = serde_json::to_string(&job.tree_kill_reliability).unwrap();
+            std::fs::write(&out, format!("{}\n{reliability}", job.pid)).unwrap();
+            set_event(&event);
+            std::thread::sleep(Duration::from_secs(120));
+        }
         // A spawner that leaves: start a detached job (the default: it outlives its
         // spawner), report the job's PIDs, and exit.
         "spawner" => {
@@ -500,6 +524,30 @@ fn process_group_containment_is_best_effort_and_says_why() {
         r.warnings
     );
     drop(first);
+}
+
+#[test]
+fn a_job_started_inside_a_job_is_nested_and_dies_with_it() {
+    // Windows 8+ (and Wine 8) nest a fresh job under the job its spawner runs in: the inner
+    // job is "guaranteed" too, and ending the outer job ends the inner one's processes.
+    let ready = Ready::new("nester");
+    let out = out_file("nester");
+    let outer = spawn_in_group(&helper_config("nester", &ready, &out)).unwrap();
+    assert_eq!(outer.tree_kill_reliability, TreeKillReliability::Guaranteed);
+    let nester = Watched::open(outer.pid);
+    ready.wait();
+    let text = read_out(&out);
+    let mut lines = text.lines();
+    let inner = Watched::open(lines.next().unwrap().trim().parse().unwrap());
+    assert_eq!(lines.next(), Some("\"guaranteed\""), "{text}");
+    assert!(inner.is_running());
+    let done = terminate_tree(outer.pid, &TerminateTreeConfig::default()).unwrap();
+    assert!(done.exited, "{done:?}");
+    assert!(nester.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(
+        inner.wait_exit(Duration::from_secs(10)).is_some(),
+        "the nested job's process outlived the outer job"
+    );
 }
 
 #[test]
