@@ -107,7 +107,13 @@ impl Default for TimeoutConfig {
 pub struct CommandStatus {
     /// The exit code, when the command exited.
     pub exit_code: Option<i32>,
-    /// The signal that killed the command, when one did.
+    /// The signal that killed the command, when one did. In JSON the platform's native number
+    /// (macOS numbers `USR1` 30); in Rust sysprims's (Linux) number, [`Signal::number`].
+    #[serde(
+        default,
+        serialize_with = "crate::signal::native_serde::option::serialize",
+        deserialize_with = "crate::signal::native_serde::option::deserialize"
+    )]
     pub signal: Option<i32>,
     /// How the command ended: `"exit"`, `"signal"`, or `"oom_kill"` when `SIGKILL` came from
     /// the kernel's OOM killer (the job's cgroup counted an OOM kill) ([`EndedBy`]).

@@ -347,14 +347,22 @@ impl From<Signal> for i32 {
     }
 }
 
-/// Serialised as its number.
+/// Serialised as the platform's native number ([`Signal::native_number`]): JSON is a public
+/// boundary, and every signal number that crosses one is the number the platform's own
+/// `<signal.h>` gives (identical to [`Signal::number`] everywhere but macOS). A signal the
+/// platform lacks (on macOS `STKFLT`, `PWR`, the real-time signals) is written as its
+/// portable name (`"PWR"`) rather than as a number that would mean another signal there.
 impl serde::Serialize for Signal {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i32(self.number())
+        match self.native_number() {
+            Some(n) => serializer.serialize_i32(n),
+            None => serializer.serialize_str(&self.name()),
+        }
     }
 }
 
-/// Read from a number (`15`) or a name (`"TERM"`, `"SIGTERM"`, `"RTMIN+1"`).
+/// Read from the platform's native number (`15`; on macOS `30` is `USR1`, see
+/// [`Signal::from_native`]) or a portable name (`"TERM"`, `"SIGTERM"`, `"RTMIN+1"`).
 impl<'de> serde::Deserialize<'de> for Signal {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Signal, D::Error> {
         #[derive(serde::Deserialize)]
@@ -364,10 +372,65 @@ impl<'de> serde::Deserialize<'de> for Signal {
             Name(String),
         }
         match Raw::deserialize(deserializer)? {
-            // Out of i32's range is out of range for Signal::new too: clamp, keep the error.
-            Raw::Number(n) => Signal::new(n.clamp(-1, 65) as i32)
+            // Out of i32's range is out of range for Signal::from_native too: clamp, keep
+            // the error.
+            Raw::Number(n) => Signal::from_native(n.clamp(-1, 65) as i32)
                 .map_err(|e| serde::de::Error::custom(renamed(e, &n.to_string()))),
             Raw::Name(name) => Signal::parse(&name).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Serde for a signal number held as sysprims's (Linux) number in a Rust field but written to
+/// and read from JSON as the platform's native number, like [`Signal`] itself; a number that
+/// is no signal is written unchanged, and one the platform lacks as its portable name.
+pub(crate) mod native_serde {
+    use super::Signal;
+
+    /// The JSON form of sysprims's signal number `number`.
+    fn to_json(number: i32) -> serde_json::Value {
+        match Signal::new(number) {
+            Ok(signal) => match signal.native_number() {
+                Some(n) => n.into(),
+                None => signal.name().into_owned().into(),
+            },
+            Err(_) => number.into(),
+        }
+    }
+
+    /// sysprims's number for the JSON native number `native` (unchanged when it is no
+    /// signal of this platform's).
+    fn from_json(native: i32) -> i32 {
+        Signal::from_native(native).map_or(native, Signal::number)
+    }
+
+    /// `i32` fields.
+    pub(crate) mod plain {
+        use serde::{Serialize, Serializer};
+
+        /// Write `number` as the native number.
+        pub(crate) fn serialize<S: Serializer>(number: &i32, s: S) -> Result<S::Ok, S::Error> {
+            super::to_json(*number).serialize(s)
+        }
+    }
+
+    /// `Option<i32>` fields.
+    pub(crate) mod option {
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        /// Write `number`, if any, as the native number.
+        pub(crate) fn serialize<S: Serializer>(
+            number: &Option<i32>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            number.map(super::to_json).serialize(s)
+        }
+
+        /// Read a native number, if any, as sysprims's number.
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<i32>, D::Error> {
+            Option::<i32>::deserialize(d).map(|n| n.map(super::from_json))
         }
     }
 }
@@ -379,8 +442,10 @@ impl schemars::JsonSchema for Signal {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A signal: its number (0 to 64, not 32 or 33), or in input also its \
-                            name (\"TERM\", \"SIGTERM\", \"RTMIN+1\").",
+            "description": "A signal: the platform's native number (Linux: 0 to 64, not 32 or \
+                            33; macOS: 0 to 31), or its portable name (\"TERM\", \"SIGTERM\", \
+                            \"RTMIN+1\"): always accepted in input, and written for a signal \
+                            the platform lacks.",
             "anyOf": [
                 { "type": "integer", "minimum": 0, "maximum": 64 },
                 { "type": "string" }
@@ -392,6 +457,101 @@ impl schemars::JsonSchema for Signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // JSON is a public boundary: its signal numbers are the platform's (the C library's
+    // `SIG*`), whatever sysprims numbers the signal in Rust. On Linux the two agree, so
+    // these compare with libc's constants, which is what they must equal on macOS too.
+    #[cfg(unix)]
+    #[test]
+    fn json_carries_the_native_number() {
+        for (signal, native) in [
+            (Signal::USR1, libc::SIGUSR1),
+            (Signal::USR2, libc::SIGUSR2),
+            (Signal::CHLD, libc::SIGCHLD),
+            (Signal::CONT, libc::SIGCONT),
+            (Signal::STOP, libc::SIGSTOP),
+            (Signal::TSTP, libc::SIGTSTP),
+            (Signal::TERM, libc::SIGTERM),
+        ] {
+            assert_eq!(serde_json::to_value(signal).unwrap(), native, "{signal}");
+            assert_eq!(
+                serde_json::from_value::<Signal>(native.into()).unwrap(),
+                signal,
+                "{native}"
+            );
+            // Names are portable.
+            assert_eq!(
+                serde_json::from_value::<Signal>(signal.name().into()).unwrap(),
+                signal
+            );
+        }
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Exit {
+        #[serde(
+            default,
+            serialize_with = "native_serde::option::serialize",
+            deserialize_with = "native_serde::option::deserialize"
+        )]
+        signal: Option<i32>,
+        #[serde(serialize_with = "native_serde::plain::serialize")]
+        #[serde(skip_deserializing)]
+        sent: i32,
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn number_fields_cross_json_as_native_numbers() {
+        let exit = Exit {
+            signal: Some(Signal::USR1.number()),
+            sent: Signal::STOP.number(),
+        };
+        let json = serde_json::to_value(&exit).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"signal": libc::SIGUSR1, "sent": libc::SIGSTOP})
+        );
+        let back: Exit = serde_json::from_value(json).unwrap();
+        assert_eq!(back.signal, Some(Signal::USR1.number()));
+    }
+
+    #[test]
+    fn number_fields_keep_what_is_no_signal_and_absence() {
+        let exit = Exit {
+            signal: None,
+            sent: 99,
+        };
+        let json = serde_json::to_value(&exit).unwrap();
+        assert_eq!(json, serde_json::json!({"signal": null, "sent": 99}));
+        let back: Exit = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(back.signal, None);
+        let back: Exit = serde_json::from_value(serde_json::json!({"signal": 99})).unwrap();
+        assert_eq!(back.signal, Some(99));
+    }
+
+    #[test]
+    fn a_signal_the_platform_lacks_is_written_by_name() {
+        // PWR is 30 on Linux; macOS has no PWR, and its 30 is USR1.
+        let expect = match Signal::new(30).unwrap().native_number() {
+            Some(n) => serde_json::json!(n),
+            None => serde_json::json!("PWR"),
+        };
+        assert_eq!(
+            serde_json::to_value(Signal::new(30).unwrap()).unwrap(),
+            expect
+        );
+        assert_eq!(
+            serde_json::to_value(Signal::RTMIN).unwrap(),
+            match Signal::RTMIN.native_number() {
+                Some(n) => serde_json::json!(n),
+                None => serde_json::json!("RTMIN"),
+            }
+        );
+        if cfg!(target_os = "linux") {
+            assert_eq!(serde_json::to_value(Signal::new(30).unwrap()).unwrap(), 30);
+        }
+    }
 
     #[test]
     fn every_signal_round_trips_through_its_name_and_number() {
