@@ -206,7 +206,8 @@ impl TimeoutOutcome {
 
     /// The status GNU `timeout` would end with for this outcome: 124 on a timeout (unless
     /// `preserve_status`), 128+N when `SIGKILL` was needed or the command was killed by signal
-    /// N, the command's own exit code otherwise.
+    /// N (the platform's number for it, as a shell shows: 128+30 for `SIGUSR1` on macOS), the
+    /// command's own exit code otherwise.
     ///
     /// ```
     /// use sysprims::{CommandStatus, TimeoutOutcome};
@@ -232,7 +233,8 @@ impl TimeoutOutcome {
         let status = self.status();
         let shell = match (status.exit_code, status.signal) {
             (Some(code), _) => code,
-            (None, Some(sig)) => 128 + sig,
+            // The shell's status: 128 + the platform's number for the signal.
+            (None, Some(sig)) => 128 + crate::signal::native_serde::native_or_same(sig),
             (None, None) => 125,
         };
         match self {

@@ -172,6 +172,35 @@ impl Signal {
         ))
     }
 
+    /// Parse a signal as it crosses a public boundary (a command line, a binding's argument):
+    /// a number is the platform's native number ([`Signal::from_native`]: on macOS `"30"` is
+    /// `USR1`), a name is portable and read as [`Signal::parse`] reads it.
+    ///
+    /// ```
+    /// use sysprims::Signal;
+    ///
+    /// let usr1 = if cfg!(target_os = "macos") { "30" } else { "10" };
+    /// assert_eq!(Signal::parse_native(usr1).unwrap(), Signal::USR1);
+    /// assert_eq!(Signal::parse_native("sigusr1").unwrap(), Signal::USR1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming the text, as
+    /// [`Signal::parse`], or for a number that is no signal of this platform's.
+    pub fn parse_native(text: &str) -> Result<Signal> {
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            return match text.parse::<i32>() {
+                Ok(n) => Signal::from_native(n).map_err(|e| renamed(e, text)),
+                Err(_) => Err(SysprimsError::invalid(
+                    "signal",
+                    text,
+                    "not a signal number of this platform's",
+                )),
+            };
+        }
+        Signal::parse(text)
+    }
+
     /// The signal's number.
     pub fn number(self) -> i32 {
         i32::from(self.0)
@@ -386,6 +415,15 @@ impl<'de> serde::Deserialize<'de> for Signal {
 /// is no signal is written unchanged, and one the platform lacks as its portable name.
 pub(crate) mod native_serde {
     use super::Signal;
+
+    /// The platform's number for sysprims's signal number `number`; unchanged when it is no
+    /// signal or one the platform lacks (which a status read from this platform never is).
+    pub(crate) fn native_or_same(number: i32) -> i32 {
+        Signal::new(number)
+            .ok()
+            .and_then(Signal::native_number)
+            .unwrap_or(number)
+    }
 
     /// The JSON form of sysprims's signal number `number`.
     fn to_json(number: i32) -> serde_json::Value {
