@@ -1,4 +1,4 @@
-//go:build !sysprims_shared
+//go:build !sysprims_shared && !darwin
 
 package sysprims
 

@@ -149,7 +149,9 @@ func (a *LegacyAdapter) SpawnInGroup(config SpawnInGroupConfig) (*SpawnInGroupRe
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if config.KillOnParentDeath {
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+		if err := killOnParentDeath(cmd.SysProcAttr); err != nil {
+			return nil, &sysprims.Error{Code: sysprims.CodeNotSupported, Op: op, Message: err.Error()}
+		}
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, &sysprims.Error{Code: sysprims.CodeSpawnFailed, Op: op, Message: fmt.Sprintf("cannot start %q: %v", config.Argv[0], err)}

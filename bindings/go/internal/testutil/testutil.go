@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package testutil holds what the tests of sysprims and its adapter share: capability
 // checks that skip (or fail under SYSPRIMS_REQUIRE_ALL=1), processes tracked through pidfds so
 // that cleanup can never hit a reused PID, markers to count leaked processes by, and /proc and
