@@ -15,6 +15,10 @@ use crate::error::{Result, SysprimsError};
 /// Parse with [`Signal::parse`] (or `str::parse`), which takes what the system `kill` takes and
 /// more: `"SIGTERM"`, `"TERM"`, `"term"`, `"15"`, `"RTMIN+1"`, `"SIGRTMAX-2"`.
 ///
+/// Numbers that cross a public boundary (C ABI, JSON, bindings, CLI) are the platform's native
+/// ones, converted with [`Signal::from_native`] / [`Signal::parse_native`] on the way in and
+/// [`Signal::native_number`] on the way out; names are portable. On Linux the two agree.
+///
 /// ```
 /// use sysprims::Signal;
 ///
@@ -201,7 +205,9 @@ impl Signal {
         Signal::parse(text)
     }
 
-    /// The signal's number.
+    /// The signal's number, sysprims's (Linux's) on every platform. What crosses a public
+    /// boundary (the C ABI, JSON, the bindings, the CLI) is
+    /// [`native_number`](Signal::native_number) instead, which differs on macOS.
     pub fn number(self) -> i32 {
         i32::from(self.0)
     }
