@@ -389,10 +389,7 @@ impl From<Signal> for i32 {
 /// portable name (`"PWR"`) rather than as a number that would mean another signal there.
 impl serde::Serialize for Signal {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.native_number() {
-            Some(n) => serializer.serialize_i32(n),
-            None => serializer.serialize_str(&self.name()),
-        }
+        native_serde::to_json(self.number()).serialize(serializer)
     }
 }
 
@@ -431,10 +428,25 @@ pub(crate) mod native_serde {
             .unwrap_or(number)
     }
 
-    /// The JSON form of sysprims's signal number `number`.
-    fn to_json(number: i32) -> serde_json::Value {
+    /// This platform's numbering: sysprims's number to the native one.
+    fn host_to_native(number: i32) -> Option<i32> {
+        Signal::new(number).ok().and_then(Signal::native_number)
+    }
+
+    /// This platform's numbering: the native number to sysprims's.
+    fn host_from_native(native: i32) -> Option<i32> {
+        Signal::from_native(native).ok().map(Signal::number)
+    }
+
+    /// The JSON form of sysprims's signal number `number` under the numbering `to_native`:
+    /// the native number, the name of a signal the platform lacks, or a number that is no
+    /// signal unchanged.
+    pub(super) fn to_json_by(
+        number: i32,
+        to_native: impl Fn(i32) -> Option<i32>,
+    ) -> serde_json::Value {
         match Signal::new(number) {
-            Ok(signal) => match signal.native_number() {
+            Ok(signal) => match to_native(number) {
                 Some(n) => n.into(),
                 None => signal.name().into_owned().into(),
             },
@@ -442,10 +454,31 @@ pub(crate) mod native_serde {
         }
     }
 
-    /// sysprims's number for the JSON native number `native` (unchanged when it is no
-    /// signal of this platform's).
-    fn from_json(native: i32) -> i32 {
-        Signal::from_native(native).map_or(native, Signal::number)
+    /// sysprims's number for the JSON native number `native` under the numbering
+    /// `from_native`. A number that is no signal in either numbering is kept; one that is a
+    /// sysprims number but no native signal with one (macOS's `EMT`, 7, which sysprims would
+    /// read as `BUS`) is an error rather than another signal.
+    pub(super) fn from_json_by(
+        native: i32,
+        from_native: impl Fn(i32) -> Option<i32>,
+    ) -> Result<i32, String> {
+        match from_native(native) {
+            Some(n) => Ok(n),
+            None if Signal::new(native).is_err() => Ok(native),
+            None => Err(format!(
+                "invalid signal {native}: not a signal of this platform's that sysprims has"
+            )),
+        }
+    }
+
+    /// The JSON form of sysprims's signal number `number` on this platform.
+    pub(super) fn to_json(number: i32) -> serde_json::Value {
+        to_json_by(number, host_to_native)
+    }
+
+    /// sysprims's number for this platform's JSON number `native`.
+    fn from_json(native: i32) -> Result<i32, String> {
+        from_json_by(native, host_from_native)
     }
 
     /// `i32` fields.
@@ -474,7 +507,10 @@ pub(crate) mod native_serde {
         pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
             d: D,
         ) -> Result<Option<i32>, D::Error> {
-            Option::<i32>::deserialize(d).map(|n| n.map(super::from_json))
+            Option::<i32>::deserialize(d)?
+                .map(super::from_json)
+                .transpose()
+                .map_err(serde::de::Error::custom)
         }
     }
 }
@@ -572,6 +608,33 @@ mod tests {
         assert_eq!(back.signal, None);
         let back: Exit = serde_json::from_value(serde_json::json!({"signal": 99})).unwrap();
         assert_eq!(back.signal, Some(99));
+    }
+
+    // The JSON conversions under macOS's numbering (its table is compiled for Linux's tests):
+    // what a Mac's documents carry.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn json_under_the_macos_numbering() {
+        use crate::sys::macos::signo;
+        use native_serde::{from_json_by, to_json_by};
+        let json = |n| to_json_by(n, signo::to_native);
+        assert_eq!(json(Signal::USR1.number()), 30);
+        assert_eq!(json(Signal::STOP.number()), 17);
+        assert_eq!(json(Signal::CHLD.number()), 20);
+        assert_eq!(json(Signal::TERM.number()), 15);
+        assert_eq!(json(0), 0);
+        assert_eq!(json(30), "PWR", "Linux's 30 has no macOS number");
+        assert_eq!(json(Signal::RTMIN.number()), "RTMIN");
+        assert_eq!(json(99), 99);
+        let back = |n| from_json_by(n, signo::from_native);
+        assert_eq!(back(30), Ok(Signal::USR1.number()));
+        assert_eq!(back(17), Ok(Signal::STOP.number()));
+        assert_eq!(back(99), Ok(99));
+        assert!(
+            back(7).unwrap_err().contains('7'),
+            "EMT must not become BUS"
+        );
+        assert!(back(29).is_err(), "INFO must not become POLL");
     }
 
     #[test]
