@@ -325,7 +325,8 @@ func ListeningPorts(filter *PortFilter) (*PortBindings, error) {
 }
 
 // checkSignal rejects what can never be a signal, before any cgo call. The library checks
-// the rest (32 and 33 are reserved by glibc, for instance).
+// the rest, in the platform's numbering (32 and 33 are reserved by glibc, for instance, and
+// macOS has no signal above 31).
 func checkSignal(op string, signal int) error {
 	if signal < 0 || signal > 64 {
 		return invalid(op, "invalid signal %d: signals are 0 to 64", signal)

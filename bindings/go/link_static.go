@@ -1,4 +1,4 @@
-//go:build !sysprims_shared && !windows
+//go:build !sysprims_shared && !windows && !darwin
 
 package sysprims
 

@@ -5,15 +5,11 @@ import (
 	"fmt"
 )
 
-// Signal numbers used by this package's defaults and examples (Linux numbering).
-const (
-	SIGHUP  = 1
-	SIGINT  = 2
-	SIGKILL = 9
-	SIGTERM = 15
-	SIGCONT = 18
-	SIGSTOP = 19
-)
+// Signal numbers used by this package's defaults and examples (SIGHUP, SIGINT, SIGKILL,
+// SIGTERM, SIGCONT, SIGSTOP) are in signo_darwin.go and signo_other.go: untyped constants
+// equal to the platform's syscall.SIG* (SIGSTOP is 19 on Linux, 17 on macOS). Every signal
+// number this package takes or returns is the platform's own (int(syscall.SIGUSR1) is 10 on
+// Linux, 30 on macOS); the library converts.
 
 // Reliability words of TreeKillReliability fields.
 const (

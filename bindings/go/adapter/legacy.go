@@ -151,7 +151,11 @@ func (a *LegacyAdapter) SpawnInGroup(config SpawnInGroupConfig) (*SpawnInGroupRe
 	if files[2] != nil {
 		cmd.Stderr = files[2]
 	}
-	cmd.SysProcAttr = legacyProcAttr(config.KillOnParentDeath)
+	attr, err := legacyProcAttr(config.KillOnParentDeath)
+	if err != nil {
+		return nil, &sysprims.Error{Code: sysprims.CodeNotSupported, Op: op, Message: err.Error()}
+	}
+	cmd.SysProcAttr = attr
 	if err := cmd.Start(); err != nil {
 		return nil, &sysprims.Error{Code: sysprims.CodeSpawnFailed, Op: op, Message: fmt.Sprintf("cannot start %q: %v", config.Argv[0], err)}
 	}

@@ -10,14 +10,16 @@ import (
 	"sysprims.dev/sysprims"
 )
 
-// legacyProcAttr puts the child in a process group of its own (Setpgid) and, where the
-// platform has it (Linux), asks for SIGKILL when the spawning thread dies (Pdeathsig).
-func legacyProcAttr(killOnParentDeath bool) *syscall.SysProcAttr {
+// legacyProcAttr puts the child in a process group of its own (Setpgid) and, when asked,
+// has it SIGKILLed when the spawner dies (Pdeathsig: Linux only, refused elsewhere).
+func legacyProcAttr(pdeath bool) (*syscall.SysProcAttr, error) {
 	attr := &syscall.SysProcAttr{Setpgid: true}
-	if killOnParentDeath {
-		setPdeathsig(attr)
+	if pdeath {
+		if err := killOnParentDeath(attr); err != nil {
+			return nil, err
+		}
 	}
-	return attr
+	return attr, nil
 }
 
 // legacyPGID is the job's process group: its first process leads one (Setpgid).

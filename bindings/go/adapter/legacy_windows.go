@@ -18,8 +18,14 @@ const (
 	windowsCreateNewProcessGroup = 0x00000200
 )
 
-func legacyProcAttr(bool) *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{CreationFlags: windowsCreateNewProcessGroup}
+func legacyProcAttr(pdeath bool) (*syscall.SysProcAttr, error) {
+	attr := &syscall.SysProcAttr{CreationFlags: windowsCreateNewProcessGroup}
+	if pdeath {
+		if err := killOnParentDeath(attr); err != nil {
+			return nil, err
+		}
+	}
+	return attr, nil
 }
 
 // legacyPGID is nil: Windows has no process groups (as SpawnInGroupResult.PGID says).

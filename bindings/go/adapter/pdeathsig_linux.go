@@ -2,5 +2,9 @@ package adapter
 
 import "syscall"
 
-// setPdeathsig asks the kernel to SIGKILL the child when the thread that spawned it dies.
-func setPdeathsig(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL }
+// killOnParentDeath has the kernel SIGKILL the child when this thread's process exits
+// (PR_SET_PDEATHSIG through SysProcAttr.Pdeathsig).
+func killOnParentDeath(attr *syscall.SysProcAttr) error {
+	attr.Pdeathsig = syscall.SIGKILL
+	return nil
+}

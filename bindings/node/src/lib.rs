@@ -95,6 +95,8 @@ fn u32_arg(what: &'static str, v: f64) -> sysprims::Result<u32> {
     u32::try_from(n).map_err(|_| invalid(what, js_number(v), "must be in 0..=4294967295"))
 }
 
+/// A signal argument: a portable name (`'TERM'`, `'SIGTERM'`), or a number, the platform's
+/// own (`os.constants.signals.SIGUSR1`: 10 on Linux, 30 on macOS).
 fn signal_arg(v: Option<Either<String, f64>>, default: Signal) -> sysprims::Result<Signal> {
     match v {
         None => Ok(default),
@@ -102,9 +104,19 @@ fn signal_arg(v: Option<Either<String, f64>>, default: Signal) -> sysprims::Resu
         Some(Either::B(n)) => {
             let n = integer("signal", n)?;
             let n = i32::try_from(n).map_err(|_| invalid("signal", n, "is not a signal number"))?;
-            Signal::new(n)
+            Signal::from_native(n)
         }
     }
+}
+
+/// The number JavaScript sees for sysprims's signal number `number`: the platform's own, as
+/// `os.constants.signals` has it (unchanged for a number that is no signal, or one the
+/// platform lacks).
+fn native_signal(number: i32) -> i32 {
+    Signal::new(number)
+        .ok()
+        .and_then(Signal::native_number)
+        .unwrap_or(number)
 }
 
 /// An enum from its JSON name (`"process_group"`), or an `InvalidArgument` naming the text.
@@ -702,7 +714,7 @@ fn code_name(code: ErrorCode) -> String {
 impl From<sysprims::KillReport> for KillReport {
     fn from(r: sysprims::KillReport) -> Self {
         KillReport {
-            signal: r.signal,
+            signal: native_signal(r.signal),
             signal_name: r.signal_name,
             preview: r.preview,
             targets: r
@@ -781,7 +793,7 @@ impl From<sysprims::WaitPidResult> for WaitPidResult {
             exited: w.exited,
             timed_out: w.timed_out,
             exit_code: w.exit_code,
-            signal: w.signal,
+            signal: w.signal.map(native_signal),
             warnings: w.warnings,
         }
     }
@@ -1311,7 +1323,7 @@ impl From<OutcomeOf> for TimeoutOutcome {
             outcome: outcome.into(),
             exit_status,
             exit_code: status.exit_code,
-            signal: status.signal,
+            signal: status.signal.map(native_signal),
             signal_sent,
             escalated,
             pid: run.pid,

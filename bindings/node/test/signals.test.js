@@ -33,6 +33,20 @@ test('kill sends the signal named or numbered', async (t) => {
   assert.equal((await job.wait()).signal, 15);
 });
 
+// Numbers cross the binding as the platform's own, os.constants.signals's, both ways (on
+// Linux sysprims's numbering; macOS numbers USR2 31 and STOP 17, and the library converts).
+test('signal numbers in and out are os.constants.signals', async (t) => {
+  const { SIGUSR2 } = require('node:os').constants.signals;
+  const job = sleeper(t, newMarker());
+  sp.kill(job.pid, SIGUSR2);
+  const exit = await job.wait();
+  assert.equal(exit.signal, SIGUSR2);
+  const other = sleeper(t, newMarker());
+  const report = await sp.killDescendants(process.pid, SIGUSR2, { filter: { pids: [other.pid] }, dryRun: true });
+  assert.equal(report.signal, SIGUSR2);
+  assert.equal(report.signalName, 'SIGUSR2');
+});
+
 test('signalIf signals the process it identifies, then reports it gone', async (t) => {
   const job = sleeper(t, newMarker());
   const identity = job.identity;

@@ -114,18 +114,29 @@ pub fn seconds_arg(what: &str, seconds: Option<f64>) -> PyResult<Option<Duration
     }
 }
 
+/// The number Python sees for sysprims's signal number `number`: the platform's own, as the
+/// `signal` module has it (unchanged for a number that is no signal, or one the platform
+/// lacks). Results that are serde documents convert in the library's serde already.
+pub fn native_signal(number: i32) -> i32 {
+    Signal::new(number)
+        .ok()
+        .and_then(Signal::native_number)
+        .unwrap_or(number)
+}
+
 /// Milliseconds of a duration argument in seconds, with a default.
 pub fn millis_arg(what: &str, seconds: Option<f64>, default_ms: u64) -> PyResult<u64> {
     Ok(seconds_arg(what, seconds)?.map_or(default_ms, |d| d.as_millis() as u64))
 }
 
-/// A signal given as a number (`15`, `signal.SIGTERM`) or a name (`"TERM"`, `"SIGTERM"`).
+/// A signal given as a number, the platform's own (`15`, `signal.SIGUSR1`: 10 on Linux, 30
+/// on macOS), or a portable name (`"TERM"`, `"SIGTERM"`).
 pub fn signal_arg(value: &Bound<'_, PyAny>) -> PyResult<Signal> {
     let parsed = if let Ok(number) = value.extract::<i64>() {
         let number = i32::try_from(number).map_err(|_| {
             PyValueError::new_err(format!("invalid signal {number}: not a signal number"))
         })?;
-        Signal::new(number)
+        Signal::from_native(number)
     } else if let Ok(name) = value.extract::<String>() {
         Signal::parse(&name)
     } else {

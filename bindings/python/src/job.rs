@@ -244,7 +244,7 @@ impl Job {
             }
             let code = match (r.exit_code, r.signal) {
                 (Some(c), _) => Some(i64::from(c)),
-                (None, Some(s)) => Some(-i64::from(s)),
+                (None, Some(s)) => Some(-i64::from(crate::convert::native_signal(s))),
                 _ => None,
             };
             *known = Some(code);

@@ -487,7 +487,7 @@ impl Process {
             }
             let code = match (r.exit_code, r.signal) {
                 (Some(c), _) => Some(i64::from(c)),
-                (None, Some(s)) => Some(-i64::from(s)),
+                (None, Some(s)) => Some(-i64::from(crate::convert::native_signal(s))),
                 _ => None,
             };
             *known = Some(code);

@@ -736,6 +736,10 @@ def test_run_with_timeout():
     assert late["outcome"] == "timed_out"
     assert late["signal"] == signal.SIGTERM and not late["escalated"]
     assert late["survivors"] == []
+    # Signal numbers in and out are the signal module's (the platform's own: SIGUSR2 is 12 on
+    # Linux, 31 on macOS).
+    usr2 = sysprims.run_with_timeout(["sleep", "1000"], 0.1, signal=signal.SIGUSR2)
+    assert usr2["outcome"] == "timed_out" and usr2["signal"] == signal.SIGUSR2
 
 
 # --- bad input ------------------------------------------------------------------------------

@@ -70,8 +70,8 @@ Register-ArgumentCompleter -Native -CommandName 'sysprims' -ScriptBlock {
             break
         }
         'sysprims;kill' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The signal to send, by name or number')
-            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The signal to send, by name or number')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The signal to send, by name or number (this platform''s number, as `kill -l` lists)')
+            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The signal to send, by name or number (this platform''s number, as `kill -l` lists)')
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'List signal names; with SIGNAL, convert a name to its number or a number (or an exit status above 128) to its name')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List signal names; with SIGNAL, convert a name to its number or a number (or an exit status above 128) to its name')
             [CompletionResult]::new('--require-start-time-ms', '--require-start-time-ms', [CompletionResultType]::ParameterName, 'Signal only if the process started at this time (Unix milliseconds, as `pstat --json` reports start_time_unix_ms)')

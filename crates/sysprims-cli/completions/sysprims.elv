@@ -64,8 +64,8 @@ set edit:completion:arg-completer[sysprims] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'sysprims;kill'= {
-            cand -s 'The signal to send, by name or number'
-            cand --signal 'The signal to send, by name or number'
+            cand -s 'The signal to send, by name or number (this platform''s number, as `kill -l` lists)'
+            cand --signal 'The signal to send, by name or number (this platform''s number, as `kill -l` lists)'
             cand -l 'List signal names; with SIGNAL, convert a name to its number or a number (or an exit status above 128) to its name'
             cand --list 'List signal names; with SIGNAL, convert a name to its number or a number (or an exit status above 128) to its name'
             cand --require-start-time-ms 'Signal only if the process started at this time (Unix milliseconds, as `pstat --json` reports start_time_unix_ms)'

@@ -60,7 +60,7 @@ complete -c sysprims -n "__fish_sysprims_using_subcommand descendants" -l max-le
 complete -c sysprims -n "__fish_sysprims_using_subcommand descendants" -l tree -d 'Draw the tree in the COMMAND column'
 complete -c sysprims -n "__fish_sysprims_using_subcommand descendants" -l json -d 'Print a JSON document (schema: schemas/process-tree.v1.schema.json)'
 complete -c sysprims -n "__fish_sysprims_using_subcommand descendants" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sysprims -n "__fish_sysprims_using_subcommand kill" -s s -l signal -d 'The signal to send, by name or number' -r
+complete -c sysprims -n "__fish_sysprims_using_subcommand kill" -s s -l signal -d 'The signal to send, by name or number (this platform\'s number, as `kill -l` lists)' -r
 complete -c sysprims -n "__fish_sysprims_using_subcommand kill" -s l -l list -d 'List signal names; with SIGNAL, convert a name to its number or a number (or an exit status above 128) to its name' -r
 complete -c sysprims -n "__fish_sysprims_using_subcommand kill" -l require-start-time-ms -d 'Signal only if the process started at this time (Unix milliseconds, as `pstat --json` reports start_time_unix_ms)' -r
 complete -c sysprims -n "__fish_sysprims_using_subcommand kill" -l require-exe-path -d 'Signal only if the process runs this executable' -r

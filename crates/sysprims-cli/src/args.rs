@@ -223,14 +223,44 @@ pub fn levels(text: &str) -> Result<Levels, String> {
     }
 }
 
-/// A signal by name or number (`TERM`, `sigterm`, `15`, `RTMIN+1`), for clap.
+/// A signal by name or number (`TERM`, `sigterm`, `15`, `RTMIN+1`), for clap. A number is
+/// this platform's own (`kill -l`'s, `<signal.h>`'s: on macOS 30 is USR1); names are portable.
 pub fn signal(text: &str) -> Result<sysprims::Signal, String> {
-    sysprims::Signal::parse(text).map_err(reason)
+    sysprims::Signal::parse_native(text).map_err(reason)
+}
+
+/// The number to show a user for sysprims's signal number `number`: this platform's own
+/// (unchanged for a number that is no signal, or one the platform lacks).
+pub fn native_number(number: i32) -> i32 {
+    sysprims::Signal::new(number)
+        .ok()
+        .and_then(sysprims::Signal::native_number)
+        .unwrap_or(number)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Numbers on the command line and in its output are the platform's (identical to
+    // sysprims's on Linux): compare with the C library's constants, as a Mac would.
+    #[cfg(unix)]
+    #[test]
+    fn signal_numbers_are_the_platforms() {
+        use sysprims::Signal;
+        for (native, s) in [
+            (libc::SIGUSR1, Signal::USR1),
+            (libc::SIGSTOP, Signal::STOP),
+            (libc::SIGCONT, Signal::CONT),
+            (libc::SIGCHLD, Signal::CHLD),
+        ] {
+            assert_eq!(signal(&native.to_string()).unwrap(), s);
+            assert_eq!(native_number(s.number()), native);
+        }
+        assert_eq!(signal("usr1").unwrap(), Signal::USR1);
+        assert_eq!(native_number(99), 99);
+        assert!(signal("65").is_err());
+    }
 
     #[test]
     fn durations() {

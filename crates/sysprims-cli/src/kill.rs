@@ -44,7 +44,8 @@ Exit codes:
 ///
 /// PID 1, sysprims itself and its own process group are refused unless --force is given.
 /// Signals are named as `kill -l` lists them, with or without SIG, in any case, or numbered;
-/// real-time signals are RTMIN, RTMIN+n, RTMAX-n, RTMAX (34 to 64).
+/// real-time signals are RTMIN, RTMIN+n, RTMAX-n, RTMAX (34 to 64, on Linux). Numbers, given
+/// and shown, are this platform's (USR1 is 10 on Linux, 30 on macOS); names are portable.
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
 pub struct KillArgs {
@@ -52,7 +53,7 @@ pub struct KillArgs {
     #[arg(value_name = "PID", value_parser = args::pid, allow_negative_numbers = true)]
     pids: Vec<Pid>,
 
-    /// The signal to send, by name or number.
+    /// The signal to send, by name or number (this platform's number, as `kill -l` lists).
     #[arg(short, long, value_name = "SIGNAL", default_value = "TERM", value_parser = args::signal)]
     signal: Signal,
 
@@ -105,7 +106,7 @@ pub fn rewrite_signal_shorthand(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::
         .and_then(|a| a.strip_prefix('-'))
         .filter(|rest| !rest.is_empty() && !rest.starts_with('-'))
         .filter(|rest| !matches!(*rest, "s" | "l" | "L" | "h"))
-        .filter(|rest| Signal::parse(rest).is_ok())
+        .filter(|rest| Signal::parse_native(rest).is_ok())
         .map(str::to_string);
     match shorthand {
         Some(signal) if is_kill => {
@@ -298,7 +299,7 @@ fn preview_table(report: &KillReport, out: &mut impl Write) -> std::io::Result<(
 fn list_signals(which: Option<&str>, out: &mut impl Write) -> Result<(), Failure> {
     let Some(text) = which else {
         let mut line = String::new();
-        for s in Signal::all() {
+        for s in native_order() {
             let name = s.name();
             if !line.is_empty() && line.len() + 1 + name.len() > 80 {
                 writeln!(out, "{line}")?;
@@ -322,34 +323,64 @@ fn list_signals(which: Option<&str>, out: &mut impl Write) -> Result<(), Failure
             number
         };
         let signal = match i32::try_from(number) {
-            Ok(n) if n != 0 => Signal::new(n).ok(),
+            Ok(n) if n != 0 => Signal::from_native(n).ok(),
             _ => None,
         }
         .ok_or_else(|| bad_number(text))?;
         writeln!(out, "{}", signal.name())?;
     } else {
-        writeln!(out, "{}", Signal::parse(text)?.number())?;
+        let signal = Signal::parse(text)?;
+        let number = signal.native_number().ok_or_else(|| {
+            sysprims::SysprimsError::invalid(
+                "signal",
+                text,
+                format!(
+                    "SIG{} does not exist on {}",
+                    signal.name(),
+                    std::env::consts::OS
+                ),
+            )
+        })?;
+        writeln!(out, "{number}")?;
     }
     Ok(())
+}
+
+/// The signals this platform has, in the order of its own numbers (Linux's are sysprims's;
+/// macOS has no STKFLT, PWR or real-time signals and numbers a third of the rest otherwise).
+fn native_order() -> Vec<Signal> {
+    let mut signals: Vec<(i32, Signal)> = Signal::all()
+        .filter_map(|s| s.native_number().map(|n| (n, s)))
+        .collect();
+    signals.sort_unstable();
+    signals.into_iter().map(|(_, s)| s).collect()
 }
 
 fn bad_number(text: &str) -> sysprims::SysprimsError {
     sysprims::SysprimsError::invalid(
         "signal",
         text,
-        "no signal has this number (signals are 1 to 31 and 34 to 64; 129 to 192 are read as exit statuses)",
+        "no signal of this platform has this number (`sysprims kill -L` lists them; on Linux \
+         1 to 31 and 34 to 64; 129 to 192 are read as exit statuses)",
     )
 }
 
 /// `kill -L`: numbers and names, seven to a line. Signals 1 to 31 as procps prints them; the
 /// real-time signals, which procps leaves out, follow in wider columns for their longer names.
 fn signal_table(out: &mut impl Write) -> Result<(), Failure> {
-    let (standard, realtime): (Vec<Signal>, Vec<Signal>) =
-        Signal::all().partition(|s| s.number() < Signal::RTMIN.number());
+    let (standard, realtime): (Vec<Signal>, Vec<Signal>) = native_order()
+        .into_iter()
+        .partition(|s| s.number() < Signal::RTMIN.number());
     for (signals, width) in [(standard, 8), (realtime, 9)] {
         let cells: Vec<String> = signals
             .iter()
-            .map(|s| format!("{:>2} {:<width$}", s.number(), s.name()))
+            .map(|s| {
+                format!(
+                    "{:>2} {:<width$}",
+                    args::native_number(s.number()),
+                    s.name()
+                )
+            })
             .collect();
         for row in cells.chunks(7) {
             writeln!(out, "{}", row.concat().trim_end())?;

@@ -403,7 +403,7 @@ pub fn exit_status(outcome: &TimeoutOutcome) -> i32 {
     }
     match (status.exit_code, status.signal) {
         (Some(code), _) => code,
-        (None, Some(signal)) => 128 + signal,
+        (None, Some(signal)) => 128 + crate::args::native_number(signal),
         (None, None) => EXIT_CANCELED,
     }
 }
@@ -446,7 +446,11 @@ pub fn describe(r: &RunReport) -> String {
             "was killed by the kernel's OOM killer (SIGKILL)".to_string()
         }
         (Some(code), _, _) => format!("exited with code {code}"),
-        (None, Some(signal), _) => format!("was killed by {} ({signal})", signal_name(signal)),
+        (None, Some(signal), _) => format!(
+            "was killed by {} ({})",
+            signal_name(signal),
+            crate::args::native_number(signal)
+        ),
         (None, None, _) => "ended (status unknown)".to_string(),
     };
     match &r.outcome {

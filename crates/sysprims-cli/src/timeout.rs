@@ -274,8 +274,8 @@ fn seconds_to_duration(seconds: f64) -> Duration {
     }
 }
 
-/// A SIGNAL as GNU's `operand2sig` reads it: a number (shell statuses above 128 name the
-/// signal 128 below), or a name with or without `SIG`, in any case.
+/// A SIGNAL as GNU's `operand2sig` reads it: a number, this platform's (shell statuses above
+/// 128 name the signal 128 below), or a name with or without `SIG`, in any case.
 pub fn parse_signal(text: &str) -> Result<Signal, String> {
     let invalid = || format!("{}: invalid signal", quote(text));
     let number = if text.starts_with(|c: char| c.is_ascii_digit()) {
@@ -298,7 +298,8 @@ pub fn parse_signal(text: &str) -> Result<Signal, String> {
             return Signal::parse(name).map_err(|_| invalid());
         }
     };
-    Signal::new(number).map_err(|_| invalid())
+    // Numbers are this platform's (GNU's are its C library's): macOS's 30 is USR1.
+    Signal::from_native(number).map_err(|_| invalid())
 }
 
 const LONGS: &[(&str, bool)] = &[

@@ -86,6 +86,7 @@ pub fn describe(r: &WaitPidResult, timeout: Option<Duration>) -> String {
                 |_| format!("signal {number}"),
                 |s| format!("SIG{}", s.name()),
             );
+            let number = crate::args::native_number(number);
             format!("PID {pid} was killed by {name} ({number})")
         }
         (None, None) => {

@@ -8,7 +8,9 @@
  * Conventions: fallible functions return 0 (SYSPRIMS_OK) or a SYSPRIMS_ERR_* code and set
  * the calling thread's last error. Results are JSON in *out_json, owned by the caller and
  * freed with sysprims_free_string. PIDs are uint32_t: 0 and values above INT32_MAX are
- * rejected before any system call. Every function is thread-safe.
+ * rejected before any system call. Signal numbers, in arguments and in JSON both ways, are
+ * the platform's native ones, as this system's <signal.h> defines them (SIGUSR1 is 10 on
+ * Linux, 30 on macOS); signal names in JSON are portable. Every function is thread-safe.
  */
 
 #ifndef SYSPRIMS_H
@@ -177,8 +179,9 @@ int32_t sysprims_descendants(uint32_t pid, int32_t max_levels, char **out_json);
 int32_t sysprims_identity_verify(const char *identity_json, char **out_json);
 
 /**
- * Send `signal` to one process (`kill(2)`; 0 probes for existence). PID 1, the caller and
- * the caller's own process group are refused for any signal but 0.
+ * Send `signal` (the platform's native number, as `<signal.h>` defines it) to one process
+ * (`kill(2)`; 0 probes for existence). PID 1, the caller and the caller's own process group
+ * are refused for any signal but 0.
  *
  * Errors: InvalidArgument (invalid PID or signal, protected target, a thread ID that is not
  * a process's: kill(2) would signal its whole process, so nothing is sent), NotFound,

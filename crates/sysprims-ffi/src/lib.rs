@@ -20,8 +20,13 @@
 //!   Invalid UTF-8, malformed JSON, unknown keys and wrong types are InvalidArgument, with a
 //!   message naming the argument and the problem.
 //! - PIDs are `uint32_t`, validated before any system call: 0 and values above `INT32_MAX`
-//!   are InvalidArgument. Signals are `int32_t` numbers. Timeouts are `int64_t`
-//!   milliseconds; negative means no timeout.
+//!   are InvalidArgument. Timeouts are `int64_t` milliseconds; negative means no timeout.
+//! - Signals are `int32_t` numbers, and every signal number that crosses this ABI, in an
+//!   argument or in a JSON document either way, is the platform's native number, the one the
+//!   caller's `<signal.h>` defines (`SIGUSR1` is 10 on Linux and 30 on macOS; `SIGSTOP` 19
+//!   and 17). Names (`"TERM"`, `"SIGUSR1"`) in JSON input are portable. A signal the platform
+//!   lacks (on macOS `PWR`, `STKFLT` and the real-time signals) cannot be given by number, and
+//!   a result that names one writes its name instead of a number.
 //! - Every entry point runs under `catch_unwind`: a panic becomes
 //!   [`SYSPRIMS_ERR_INTERNAL`], never an unwind into C or an abort.
 //! - All functions may be called from any number of threads at once.
@@ -79,9 +84,10 @@ fn timeout_from_ms(timeout_ms: i64) -> Option<Duration> {
     u64::try_from(timeout_ms).ok().map(Duration::from_millis)
 }
 
-/// A signal number as the ABI passes it, validated.
-fn signal_from(number: i32) -> sysprims::Result<Signal> {
-    Signal::new(number)
+/// A signal number as the ABI passes it, validated: the platform's native number (what the
+/// caller's `<signal.h>` says, e.g. `SIGUSR1` is 30 on macOS), converted to sysprims's.
+fn signal_from(native: i32) -> sysprims::Result<Signal> {
+    Signal::from_native(native)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -240,8 +246,9 @@ pub unsafe extern "C" fn sysprims_identity_verify(
 // Signals
 // ---------------------------------------------------------------------------------------
 
-/// Send `signal` to one process (`kill(2)`; 0 probes for existence). PID 1, the caller and
-/// the caller's own process group are refused for any signal but 0.
+/// Send `signal` (the platform's native number, as `<signal.h>` defines it) to one process
+/// (`kill(2)`; 0 probes for existence). PID 1, the caller and the caller's own process group
+/// are refused for any signal but 0.
 ///
 /// Errors: InvalidArgument (invalid PID or signal, protected target, a thread ID that is not
 /// a process's: kill(2) would signal its whole process, so nothing is sent), NotFound,
@@ -677,5 +684,29 @@ mod tests {
         assert!(signal_from(-1).is_err());
         assert!(signal_from(65).is_err());
         assert_eq!(signal_from(15).unwrap(), Signal::TERM);
+    }
+
+    // A C caller passes its own <signal.h> numbers and reads them back in the JSON. Linux's
+    // numbers are sysprims's, so these compare with libc's constants, which is what the
+    // boundary must take and give on macOS too (SIGUSR1 30, SIGSTOP 17 there).
+    #[cfg(unix)]
+    #[test]
+    fn signals_cross_the_abi_as_native_numbers() {
+        for (native, signal) in [
+            (libc::SIGUSR1, Signal::USR1),
+            (libc::SIGUSR2, Signal::USR2),
+            (libc::SIGCHLD, Signal::CHLD),
+            (libc::SIGCONT, Signal::CONT),
+            (libc::SIGSTOP, Signal::STOP),
+            (libc::SIGTSTP, Signal::TSTP),
+            (libc::SIGKILL, Signal::KILL),
+        ] {
+            assert_eq!(signal_from(native).unwrap(), signal, "{native}");
+            let report = serde_json::to_value(sysprims::KillReport::new(signal)).unwrap();
+            assert_eq!(report["signal"], native, "{signal}");
+            let config: sysprims::TerminateTreeConfig =
+                serde_json::from_value(serde_json::json!({ "signal": native })).unwrap();
+            assert_eq!(config.signal, signal, "{native}");
+        }
     }
 }

@@ -107,7 +107,13 @@ impl Default for TimeoutConfig {
 pub struct CommandStatus {
     /// The exit code, when the command exited.
     pub exit_code: Option<i32>,
-    /// The signal that killed the command, when one did.
+    /// The signal that killed the command, when one did. In JSON the platform's native number
+    /// (macOS numbers `USR1` 30); in Rust sysprims's (Linux) number, [`Signal::number`].
+    #[serde(
+        default,
+        serialize_with = "crate::signal::native_serde::option::serialize",
+        deserialize_with = "crate::signal::native_serde::option::deserialize"
+    )]
     pub signal: Option<i32>,
     /// How the command ended: `"exit"`, `"signal"`, or `"oom_kill"` when `SIGKILL` came from
     /// the kernel's OOM killer (the job's cgroup counted an OOM kill) ([`EndedBy`]).
@@ -200,7 +206,8 @@ impl TimeoutOutcome {
 
     /// The status GNU `timeout` would end with for this outcome: 124 on a timeout (unless
     /// `preserve_status`), 128+N when `SIGKILL` was needed or the command was killed by signal
-    /// N, the command's own exit code otherwise.
+    /// N (the platform's number for it, as a shell shows: 128+30 for `SIGUSR1` on macOS), the
+    /// command's own exit code otherwise.
     ///
     /// ```
     /// use sysprims::{CommandStatus, TimeoutOutcome};
@@ -226,7 +233,8 @@ impl TimeoutOutcome {
         let status = self.status();
         let shell = match (status.exit_code, status.signal) {
             (Some(code), _) => code,
-            (None, Some(sig)) => 128 + sig,
+            // The shell's status: 128 + the platform's number for the signal.
+            (None, Some(sig)) => 128 + crate::signal::native_serde::native_or_same(sig),
             (None, None) => 125,
         };
         match self {

@@ -28,6 +28,13 @@ pub struct WaitPidResult {
     /// the caller's child, or a zombie whose status `/proc` still shows).
     pub exit_code: Option<i32>,
     /// The signal that ended the process, when it was killed and its status could be read.
+    /// In JSON the platform's native number (macOS numbers `USR1` 30); in Rust sysprims's
+    /// (Linux) number, [`Signal::number`](crate::Signal::number).
+    #[serde(
+        default,
+        serialize_with = "crate::signal::native_serde::option::serialize",
+        deserialize_with = "crate::signal::native_serde::option::deserialize"
+    )]
     pub signal: Option<i32>,
     /// How the process ended, when its status is known: `"exit"`, `"signal"`, or
     /// `"oom_kill"` for a job's first process killed by `SIGKILL` when the job's cgroup

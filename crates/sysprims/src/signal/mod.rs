@@ -24,6 +24,7 @@ mod send;
 
 pub use guarded::{GuardedSignal, ProcessHandle, signal_if, signal_if_with};
 pub use number::Signal;
+pub(crate) use number::native_serde;
 pub use report::{KILL_REPORT_SCHEMA_ID, KillReport, TargetOutcome, TargetResult};
 pub(crate) use send::check_process;
 pub use send::{

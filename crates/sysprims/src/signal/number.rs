@@ -15,6 +15,10 @@ use crate::error::{Result, SysprimsError};
 /// Parse with [`Signal::parse`] (or `str::parse`), which takes what the system `kill` takes and
 /// more: `"SIGTERM"`, `"TERM"`, `"term"`, `"15"`, `"RTMIN+1"`, `"SIGRTMAX-2"`.
 ///
+/// Numbers that cross a public boundary (C ABI, JSON, bindings, CLI) are the platform's native
+/// ones, converted with [`Signal::from_native`] / [`Signal::parse_native`] on the way in and
+/// [`Signal::native_number`] on the way out; names are portable. On Linux the two agree.
+///
 /// ```
 /// use sysprims::Signal;
 ///
@@ -172,7 +176,38 @@ impl Signal {
         ))
     }
 
-    /// The signal's number.
+    /// Parse a signal as it crosses a public boundary (a command line, a binding's argument):
+    /// a number is the platform's native number ([`Signal::from_native`]: on macOS `"30"` is
+    /// `USR1`), a name is portable and read as [`Signal::parse`] reads it.
+    ///
+    /// ```
+    /// use sysprims::Signal;
+    ///
+    /// let usr1 = if cfg!(target_os = "macos") { "30" } else { "10" };
+    /// assert_eq!(Signal::parse_native(usr1).unwrap(), Signal::USR1);
+    /// assert_eq!(Signal::parse_native("sigusr1").unwrap(), Signal::USR1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`InvalidArgument`](crate::ErrorCode::InvalidArgument) naming the text, as
+    /// [`Signal::parse`], or for a number that is no signal of this platform's.
+    pub fn parse_native(text: &str) -> Result<Signal> {
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            return match text.parse::<i32>() {
+                Ok(n) => Signal::from_native(n).map_err(|e| renamed(e, text)),
+                Err(_) => Err(SysprimsError::invalid(
+                    "signal",
+                    text,
+                    "not a signal number of this platform's",
+                )),
+            };
+        }
+        Signal::parse(text)
+    }
+
+    /// The signal's number, sysprims's (Linux's) on every platform. What crosses a public
+    /// boundary (the C ABI, JSON, the bindings, the CLI) is
+    /// [`native_number`](Signal::native_number) instead, which differs on macOS.
     pub fn number(self) -> i32 {
         i32::from(self.0)
     }
@@ -347,14 +382,19 @@ impl From<Signal> for i32 {
     }
 }
 
-/// Serialised as its number.
+/// Serialised as the platform's native number ([`Signal::native_number`]): JSON is a public
+/// boundary, and every signal number that crosses one is the number the platform's own
+/// `<signal.h>` gives (identical to [`Signal::number`] everywhere but macOS). A signal the
+/// platform lacks (on macOS `STKFLT`, `PWR`, the real-time signals) is written as its
+/// portable name (`"PWR"`) rather than as a number that would mean another signal there.
 impl serde::Serialize for Signal {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i32(self.number())
+        native_serde::to_json(self.number()).serialize(serializer)
     }
 }
 
-/// Read from a number (`15`) or a name (`"TERM"`, `"SIGTERM"`, `"RTMIN+1"`).
+/// Read from the platform's native number (`15`; on macOS `30` is `USR1`, see
+/// [`Signal::from_native`]) or a portable name (`"TERM"`, `"SIGTERM"`, `"RTMIN+1"`).
 impl<'de> serde::Deserialize<'de> for Signal {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Signal, D::Error> {
         #[derive(serde::Deserialize)]
@@ -364,10 +404,113 @@ impl<'de> serde::Deserialize<'de> for Signal {
             Name(String),
         }
         match Raw::deserialize(deserializer)? {
-            // Out of i32's range is out of range for Signal::new too: clamp, keep the error.
-            Raw::Number(n) => Signal::new(n.clamp(-1, 65) as i32)
+            // Out of i32's range is out of range for Signal::from_native too: clamp, keep
+            // the error.
+            Raw::Number(n) => Signal::from_native(n.clamp(-1, 65) as i32)
                 .map_err(|e| serde::de::Error::custom(renamed(e, &n.to_string()))),
             Raw::Name(name) => Signal::parse(&name).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Serde for a signal number held as sysprims's (Linux) number in a Rust field but written to
+/// and read from JSON as the platform's native number, like [`Signal`] itself; a number that
+/// is no signal is written unchanged, and one the platform lacks as its portable name.
+pub(crate) mod native_serde {
+    use super::Signal;
+
+    /// The platform's number for sysprims's signal number `number`; unchanged when it is no
+    /// signal or one the platform lacks (which a status read from this platform never is).
+    pub(crate) fn native_or_same(number: i32) -> i32 {
+        Signal::new(number)
+            .ok()
+            .and_then(Signal::native_number)
+            .unwrap_or(number)
+    }
+
+    /// This platform's numbering: sysprims's number to the native one.
+    fn host_to_native(number: i32) -> Option<i32> {
+        Signal::new(number).ok().and_then(Signal::native_number)
+    }
+
+    /// This platform's numbering: the native number to sysprims's.
+    fn host_from_native(native: i32) -> Option<i32> {
+        Signal::from_native(native).ok().map(Signal::number)
+    }
+
+    /// The JSON form of sysprims's signal number `number` under the numbering `to_native`:
+    /// the native number, the name of a signal the platform lacks, or a number that is no
+    /// signal unchanged.
+    pub(super) fn to_json_by(
+        number: i32,
+        to_native: impl Fn(i32) -> Option<i32>,
+    ) -> serde_json::Value {
+        match Signal::new(number) {
+            Ok(signal) => match to_native(number) {
+                Some(n) => n.into(),
+                None => signal.name().into_owned().into(),
+            },
+            Err(_) => number.into(),
+        }
+    }
+
+    /// sysprims's number for the JSON native number `native` under the numbering
+    /// `from_native`. A number that is no signal in either numbering is kept; one that is a
+    /// sysprims number but no native signal with one (macOS's `EMT`, 7, which sysprims would
+    /// read as `BUS`) is an error rather than another signal.
+    pub(super) fn from_json_by(
+        native: i32,
+        from_native: impl Fn(i32) -> Option<i32>,
+    ) -> Result<i32, String> {
+        match from_native(native) {
+            Some(n) => Ok(n),
+            None if Signal::new(native).is_err() => Ok(native),
+            None => Err(format!(
+                "invalid signal {native}: not a signal of this platform's that sysprims has"
+            )),
+        }
+    }
+
+    /// The JSON form of sysprims's signal number `number` on this platform.
+    pub(super) fn to_json(number: i32) -> serde_json::Value {
+        to_json_by(number, host_to_native)
+    }
+
+    /// sysprims's number for this platform's JSON number `native`.
+    fn from_json(native: i32) -> Result<i32, String> {
+        from_json_by(native, host_from_native)
+    }
+
+    /// `i32` fields.
+    pub(crate) mod plain {
+        use serde::{Serialize, Serializer};
+
+        /// Write `number` as the native number.
+        pub(crate) fn serialize<S: Serializer>(number: &i32, s: S) -> Result<S::Ok, S::Error> {
+            super::to_json(*number).serialize(s)
+        }
+    }
+
+    /// `Option<i32>` fields.
+    pub(crate) mod option {
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        /// Write `number`, if any, as the native number.
+        pub(crate) fn serialize<S: Serializer>(
+            number: &Option<i32>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            number.map(super::to_json).serialize(s)
+        }
+
+        /// Read a native number, if any, as sysprims's number.
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<i32>, D::Error> {
+            Option::<i32>::deserialize(d)?
+                .map(super::from_json)
+                .transpose()
+                .map_err(serde::de::Error::custom)
         }
     }
 }
@@ -379,8 +522,10 @@ impl schemars::JsonSchema for Signal {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A signal: its number (0 to 64, not 32 or 33), or in input also its \
-                            name (\"TERM\", \"SIGTERM\", \"RTMIN+1\").",
+            "description": "A signal: the platform's native number (Linux: 0 to 64, not 32 or \
+                            33; macOS: 0 to 31), or its portable name (\"TERM\", \"SIGTERM\", \
+                            \"RTMIN+1\"): always accepted in input, and written for a signal \
+                            the platform lacks.",
             "anyOf": [
                 { "type": "integer", "minimum": 0, "maximum": 64 },
                 { "type": "string" }
@@ -392,6 +537,128 @@ impl schemars::JsonSchema for Signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // JSON is a public boundary: its signal numbers are the platform's (the C library's
+    // `SIG*`), whatever sysprims numbers the signal in Rust. On Linux the two agree, so
+    // these compare with libc's constants, which is what they must equal on macOS too.
+    #[cfg(unix)]
+    #[test]
+    fn json_carries_the_native_number() {
+        for (signal, native) in [
+            (Signal::USR1, libc::SIGUSR1),
+            (Signal::USR2, libc::SIGUSR2),
+            (Signal::CHLD, libc::SIGCHLD),
+            (Signal::CONT, libc::SIGCONT),
+            (Signal::STOP, libc::SIGSTOP),
+            (Signal::TSTP, libc::SIGTSTP),
+            (Signal::TERM, libc::SIGTERM),
+        ] {
+            assert_eq!(serde_json::to_value(signal).unwrap(), native, "{signal}");
+            assert_eq!(
+                serde_json::from_value::<Signal>(native.into()).unwrap(),
+                signal,
+                "{native}"
+            );
+            // Names are portable.
+            assert_eq!(
+                serde_json::from_value::<Signal>(signal.name().into()).unwrap(),
+                signal
+            );
+        }
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Exit {
+        #[serde(
+            default,
+            serialize_with = "native_serde::option::serialize",
+            deserialize_with = "native_serde::option::deserialize"
+        )]
+        signal: Option<i32>,
+        #[serde(serialize_with = "native_serde::plain::serialize")]
+        #[serde(skip_deserializing)]
+        sent: i32,
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn number_fields_cross_json_as_native_numbers() {
+        let exit = Exit {
+            signal: Some(Signal::USR1.number()),
+            sent: Signal::STOP.number(),
+        };
+        let json = serde_json::to_value(&exit).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"signal": libc::SIGUSR1, "sent": libc::SIGSTOP})
+        );
+        let back: Exit = serde_json::from_value(json).unwrap();
+        assert_eq!(back.signal, Some(Signal::USR1.number()));
+    }
+
+    #[test]
+    fn number_fields_keep_what_is_no_signal_and_absence() {
+        let exit = Exit {
+            signal: None,
+            sent: 99,
+        };
+        let json = serde_json::to_value(&exit).unwrap();
+        assert_eq!(json, serde_json::json!({"signal": null, "sent": 99}));
+        let back: Exit = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(back.signal, None);
+        let back: Exit = serde_json::from_value(serde_json::json!({"signal": 99})).unwrap();
+        assert_eq!(back.signal, Some(99));
+    }
+
+    // The JSON conversions under macOS's numbering (its table is compiled for Linux's tests):
+    // what a Mac's documents carry.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn json_under_the_macos_numbering() {
+        use crate::sys::macos::signo;
+        use native_serde::{from_json_by, to_json_by};
+        let json = |n| to_json_by(n, signo::to_native);
+        assert_eq!(json(Signal::USR1.number()), 30);
+        assert_eq!(json(Signal::STOP.number()), 17);
+        assert_eq!(json(Signal::CHLD.number()), 20);
+        assert_eq!(json(Signal::TERM.number()), 15);
+        assert_eq!(json(0), 0);
+        assert_eq!(json(30), "PWR", "Linux's 30 has no macOS number");
+        assert_eq!(json(Signal::RTMIN.number()), "RTMIN");
+        assert_eq!(json(99), 99);
+        let back = |n| from_json_by(n, signo::from_native);
+        assert_eq!(back(30), Ok(Signal::USR1.number()));
+        assert_eq!(back(17), Ok(Signal::STOP.number()));
+        assert_eq!(back(99), Ok(99));
+        assert!(
+            back(7).unwrap_err().contains('7'),
+            "EMT must not become BUS"
+        );
+        assert!(back(29).is_err(), "INFO must not become POLL");
+    }
+
+    #[test]
+    fn a_signal_the_platform_lacks_is_written_by_name() {
+        // PWR is 30 on Linux; macOS has no PWR, and its 30 is USR1.
+        let expect = match Signal::new(30).unwrap().native_number() {
+            Some(n) => serde_json::json!(n),
+            None => serde_json::json!("PWR"),
+        };
+        assert_eq!(
+            serde_json::to_value(Signal::new(30).unwrap()).unwrap(),
+            expect
+        );
+        assert_eq!(
+            serde_json::to_value(Signal::RTMIN).unwrap(),
+            match Signal::RTMIN.native_number() {
+                Some(n) => serde_json::json!(n),
+                None => serde_json::json!("RTMIN"),
+            }
+        );
+        if cfg!(target_os = "linux") {
+            assert_eq!(serde_json::to_value(Signal::new(30).unwrap()).unwrap(), 30);
+        }
+    }
 
     #[test]
     fn every_signal_round_trips_through_its_name_and_number() {

@@ -15,7 +15,9 @@ pub const KILL_REPORT_SCHEMA_ID: &str = "https://sysprims.dev/schemas/kill-repor
 pub struct KillReport {
     /// Always [`KILL_REPORT_SCHEMA_ID`].
     pub schema_id: String,
-    /// The signal's number.
+    /// The signal's number. In JSON the platform's native number (macOS numbers `USR1` 30);
+    /// in Rust sysprims's (Linux) number, [`Signal::number`].
+    #[serde(serialize_with = "crate::signal::native_serde::plain::serialize")]
     pub signal: i32,
     /// The signal's name (`"SIGTERM"`).
     pub signal_name: String,
