@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -372,6 +372,133 @@ impl TimeoutRequest {
 pub(crate) enum Request {
     Forward(Signal),
     Expire,
+}
+
+/// An `Instant` `d` from now, or `None` (no deadline) when that is too far to represent.
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "macos", windows)),
+    allow(dead_code)
+)]
+pub(crate) fn after(d: Duration) -> Option<Instant> {
+    Instant::now().checked_add(d)
+}
+
+/// The deadlines a backend's timeout loop keeps while the command runs, and the rules they
+/// follow, written once: the deadline expires once and sends the configured signal; forwarded
+/// signals are recorded; the first signal of either kind arms the kill delay; a cancel or the
+/// kill time escalates to KILL.
+#[derive(Debug)]
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "macos", windows)),
+    allow(dead_code)
+)]
+pub(crate) struct LoopState {
+    /// When the deadline passes (`None`: no deadline, or it has passed).
+    pub deadline: Option<Instant>,
+    /// The deadline passed (or the run was cancelled).
+    pub timed_out: bool,
+    /// KILL was needed.
+    pub escalated: bool,
+    /// When the job gets KILL, once a signal has armed the delay.
+    pub kill_at: Option<Instant>,
+    /// Signals forwarded to the job, in order.
+    pub forwarded: Vec<Signal>,
+    kill_after: Option<Duration>,
+    kill_armed: bool,
+    signal: Signal,
+}
+
+impl TimeoutConfig {
+    /// The kill delay, if there is one (`kill_after_ms` of 0 is none).
+    pub(crate) fn kill_after(&self) -> Option<Duration> {
+        self.kill_after_ms
+            .filter(|&ms| ms > 0)
+            .map(Duration::from_millis)
+    }
+}
+
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "macos", windows)),
+    allow(dead_code)
+)]
+impl LoopState {
+    /// A run with `timeout` (zero: none) and `config`'s signal and kill delay, starting now.
+    pub(crate) fn new(timeout: Duration, config: &TimeoutConfig) -> Self {
+        LoopState {
+            deadline: if timeout.is_zero() {
+                None
+            } else {
+                after(timeout)
+            },
+            timed_out: false,
+            escalated: false,
+            kill_at: None,
+            forwarded: Vec::new(),
+            kill_after: config.kill_after(),
+            kill_armed: false,
+            signal: config.signal,
+        }
+    }
+
+    /// The signals to deliver to the job now, in order: the deadline's (once, first, when it
+    /// has passed at `now`) and what `control` asked for.
+    pub(crate) fn due(&mut self, control: Option<&TimeoutControl>, now: Instant) -> Vec<Signal> {
+        let mut requests = control.map(TimeoutControl::take).unwrap_or_default();
+        if self.deadline.is_some_and(|d| now >= d) {
+            self.deadline = None;
+            requests.insert(0, Request::Expire);
+        }
+        let mut signals = Vec::with_capacity(requests.len());
+        for request in requests {
+            let signal = match request {
+                Request::Expire if self.timed_out => continue,
+                Request::Expire => {
+                    self.timed_out = true;
+                    self.deadline = None;
+                    self.signal
+                }
+                Request::Forward(signal) => {
+                    self.forwarded.push(signal);
+                    signal
+                }
+            };
+            if !self.kill_armed
+                && let Some(k) = self.kill_after
+            {
+                self.kill_armed = true;
+                self.kill_at = after(k);
+            }
+            signals.push(signal);
+        }
+        signals
+    }
+
+    /// A cancel: the run ends as an escalated timeout, with no deadline left to wait for.
+    pub(crate) fn cancelled(&mut self) {
+        self.timed_out = true;
+        self.escalated = true;
+        self.kill_at = None;
+        self.deadline = None;
+    }
+
+    /// Whether the kill time has come at `now` (it is then spent: the caller sends KILL to
+    /// whatever is still running and sets `escalated`).
+    pub(crate) fn kill_due(&mut self, now: Instant) -> bool {
+        if self.kill_at.is_some_and(|k| now >= k) {
+            self.kill_at = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The next moment the loop must wake for: the deadline or the kill time.
+    pub(crate) fn next(&self) -> Option<Instant> {
+        match (self.deadline, self.kill_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// What [`run_with_timeout_controlled`] tells an observer, as it happens.

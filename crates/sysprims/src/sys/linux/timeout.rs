@@ -25,7 +25,8 @@ use crate::pid::Pid;
 use crate::signal::Signal;
 use crate::spawn::{ContainmentKind, SpawnInGroupConfig, TreeKillReliability};
 use crate::timeout::{
-    CommandStatus, Request, RunDetails, TimeoutConfig, TimeoutControl, TimeoutEvent, TimeoutOutcome,
+    CommandStatus, LoopState, RunDetails, TimeoutConfig, TimeoutControl, TimeoutEvent,
+    TimeoutOutcome, after,
 };
 use crate::tree::DEFAULT_KILL_TIMEOUT_MS;
 
@@ -54,11 +55,6 @@ impl Waker {
     fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
-}
-
-/// An `Instant` `d` from now, or `None` (no deadline) when that is too far to represent.
-fn after(d: Duration) -> Option<Instant> {
-    Instant::now().checked_add(d)
 }
 
 /// The command and what holds it.
@@ -353,56 +349,20 @@ fn drive(
     start: Instant,
 ) -> Result<TimeoutOutcome> {
     let run = &mut *guard.run;
-    let kill_after = config
-        .kill_after_ms
-        .filter(|&ms| ms > 0)
-        .map(Duration::from_millis);
-    let mut deadline = if timeout.is_zero() {
-        None
-    } else {
-        after(timeout)
-    };
-    let mut timed_out = false;
-    let mut escalated = false;
-    let mut kill_at: Option<Instant> = None;
-    let mut kill_armed = false;
-    let mut forwarded = Vec::new();
+    let kill_after = config.kill_after();
+    let mut st = LoopState::new(timeout, config);
 
     // Until the command exits.
     loop {
         let now = Instant::now();
-        let mut requests = run.control.map(TimeoutControl::take).unwrap_or_default();
-        if deadline.is_some_and(|d| now >= d) {
-            deadline = None;
-            requests.insert(0, Request::Expire);
-        }
-        for request in requests {
-            let signal = match request {
-                Request::Expire if timed_out => continue,
-                Request::Expire => {
-                    timed_out = true;
-                    deadline = None;
-                    config.signal
-                }
-                Request::Forward(signal) => {
-                    forwarded.push(signal);
-                    signal
-                }
-            };
-            if !kill_armed && let Some(k) = kill_after {
-                kill_armed = true;
-                kill_at = after(k);
-            }
+        for signal in st.due(run.control, now) {
             run.notify(TimeoutEvent::Signalling { signal });
             run.signal_and_continue(signal);
         }
         if super::cancel::triggered(run.cancel) {
             // Cancelled: end the job now, whole, and stop watching the token.
             run.cancel = None;
-            timed_out = true;
-            escalated = true;
-            kill_at = None;
-            deadline = None;
+            st.cancelled();
             run.warnings
                 .push(crate::cancel::CANCELLED_WARNING.to_string());
             run.notify(TimeoutEvent::Signalling {
@@ -410,22 +370,24 @@ fn drive(
             });
             run.signal_job(Signal::KILL);
         }
-        if kill_at.is_some_and(|k| now >= k) {
-            kill_at = None;
-            escalated = true;
+        if st.kill_due(now) {
+            st.escalated = true;
             run.notify(TimeoutEvent::Signalling {
                 signal: Signal::KILL,
             });
             run.signal_job(Signal::KILL);
         }
-        let next = match (deadline, kill_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        if run.wait(next)? {
+        if run.wait(st.next())? {
             break;
         }
     }
+    let LoopState {
+        timed_out,
+        escalated,
+        mut kill_at,
+        forwarded,
+        ..
+    } = st;
     run.exited = true;
     let status = loop {
         match run.peek_status(false)? {

@@ -19,7 +19,8 @@ use crate::signal::Signal;
 use crate::spawn::{ContainmentKind, SpawnInGroupConfig, TreeKillReliability};
 use crate::sys::unix::{decode_wait_status, killpg};
 use crate::timeout::{
-    CommandStatus, Request, RunDetails, TimeoutConfig, TimeoutControl, TimeoutEvent, TimeoutOutcome,
+    CommandStatus, LoopState, RunDetails, TimeoutConfig, TimeoutControl, TimeoutEvent,
+    TimeoutOutcome, after,
 };
 use crate::tree::DEFAULT_KILL_TIMEOUT_MS;
 
@@ -120,10 +121,6 @@ impl Run<'_> {
     }
 }
 
-fn after(d: Duration) -> Option<Instant> {
-    Instant::now().checked_add(d)
-}
-
 /// Reap the command (our child, exited) and decode its status.
 fn reap(pid: Pid, warnings: &mut Vec<String>) -> CommandStatus {
     loop {
@@ -183,56 +180,19 @@ pub(crate) fn run(
         pid: run.pid().get(),
     });
 
-    let kill_after = config
-        .kill_after_ms
-        .filter(|&ms| ms > 0)
-        .map(Duration::from_millis);
-    let mut deadline = if timeout.is_zero() {
-        None
-    } else {
-        after(timeout)
-    };
-    let mut timed_out = false;
-    let mut escalated = false;
-    let mut kill_at: Option<Instant> = None;
-    let mut kill_armed = false;
-    let mut forwarded = Vec::new();
+    let mut st = LoopState::new(timeout, config);
     let mut cancel = cancel;
 
     while !exited {
         let now = Instant::now();
-        let mut requests = control.map(TimeoutControl::take).unwrap_or_default();
-        if deadline.is_some_and(|d| now >= d) {
-            deadline = None;
-            requests.insert(0, Request::Expire);
-        }
-        for request in requests {
-            let signal = match request {
-                Request::Expire if timed_out => continue,
-                Request::Expire => {
-                    timed_out = true;
-                    deadline = None;
-                    config.signal
-                }
-                Request::Forward(signal) => {
-                    forwarded.push(signal);
-                    signal
-                }
-            };
-            if !kill_armed && let Some(k) = kill_after {
-                kill_armed = true;
-                kill_at = after(k);
-            }
+        for signal in st.due(control, now) {
             run.notify(TimeoutEvent::Signalling { signal });
             run.deliver(signal);
         }
         if super::cancel::triggered(cancel) {
             // Acted on once (its kqueue event was one-shot too).
             cancel = None;
-            timed_out = true;
-            escalated = true;
-            kill_at = None;
-            deadline = None;
+            st.cancelled();
             run.warnings
                 .push(crate::cancel::CANCELLED_WARNING.to_string());
             run.notify(TimeoutEvent::Signalling {
@@ -240,21 +200,22 @@ pub(crate) fn run(
             });
             run.deliver(Signal::KILL);
         }
-        if kill_at.is_some_and(|k| now >= k) {
-            kill_at = None;
-            escalated = true;
+        if st.kill_due(now) {
+            st.escalated = true;
             run.notify(TimeoutEvent::Signalling {
                 signal: Signal::KILL,
             });
             run.deliver(Signal::KILL);
         }
-        let next = match (deadline, kill_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let fired = kq.wait(next)?;
+        let fired = kq.wait(st.next())?;
         exited = fired.contains(&TAG_EXIT) || has_exited(&run.handle)?;
     }
+    let LoopState {
+        timed_out,
+        escalated,
+        forwarded,
+        ..
+    } = st;
     let status = reap(run.pid(), &mut run.warnings);
 
     // What the command left running in its group.

@@ -27,7 +27,8 @@ use crate::error::{Result, SysprimsError};
 use crate::signal::Signal;
 use crate::spawn::SpawnInGroupConfig;
 use crate::timeout::{
-    CommandStatus, Request, RunDetails, TimeoutConfig, TimeoutControl, TimeoutEvent, TimeoutOutcome,
+    CommandStatus, LoopState, RunDetails, TimeoutConfig, TimeoutControl, TimeoutEvent,
+    TimeoutOutcome, after,
 };
 use crate::tree::DEFAULT_KILL_TIMEOUT_MS;
 
@@ -159,10 +160,6 @@ impl Run<'_> {
     }
 }
 
-fn after(d: Duration) -> Option<Instant> {
-    Instant::now().checked_add(d)
-}
-
 /// Run the command under the deadline (module docs).
 pub(crate) fn run(
     spawn: &SpawnInGroupConfig,
@@ -189,46 +186,12 @@ pub(crate) fn run(
     // even by TerminateProcess, ends the whole job.
     run.notify(TimeoutEvent::Started { pid: run.pid });
 
-    let kill_after = config
-        .kill_after_ms
-        .filter(|&ms| ms > 0)
-        .map(Duration::from_millis);
-    let mut deadline = if timeout.is_zero() {
-        None
-    } else {
-        after(timeout)
-    };
-    let mut timed_out = false;
-    let mut escalated = false;
-    let mut kill_at: Option<Instant> = None;
-    let mut kill_armed = false;
-    let mut forwarded = Vec::new();
+    let mut st = LoopState::new(timeout, config);
     let mut cancel = cancel;
 
     loop {
         let now = Instant::now();
-        let mut requests = control.map(TimeoutControl::take).unwrap_or_default();
-        if deadline.is_some_and(|d| now >= d) {
-            deadline = None;
-            requests.insert(0, Request::Expire);
-        }
-        for request in requests {
-            let signal = match request {
-                Request::Expire if timed_out => continue,
-                Request::Expire => {
-                    timed_out = true;
-                    deadline = None;
-                    config.signal
-                }
-                Request::Forward(signal) => {
-                    forwarded.push(signal);
-                    signal
-                }
-            };
-            if !kill_armed && let Some(k) = kill_after {
-                kill_armed = true;
-                kill_at = after(k);
-            }
+        for signal in st.due(control, now) {
             run.notify(TimeoutEvent::Signalling { signal });
             if run.terminated_with.is_none() {
                 run.deliver(signal);
@@ -236,10 +199,7 @@ pub(crate) fn run(
         }
         if super::cancel::triggered(cancel) {
             cancel = None;
-            timed_out = true;
-            escalated = true;
-            kill_at = None;
-            deadline = None;
+            st.cancelled();
             run.warnings
                 .push(crate::cancel::CANCELLED_WARNING.to_string());
             run.notify(TimeoutEvent::Signalling {
@@ -247,25 +207,24 @@ pub(crate) fn run(
             });
             run.terminate(Signal::KILL);
         }
-        if kill_at.is_some_and(|k| now >= k) {
-            kill_at = None;
-            if exit_code(run.process.as_raw_handle()).is_none() {
-                escalated = true;
-                run.notify(TimeoutEvent::Signalling {
-                    signal: Signal::KILL,
-                });
-                run.terminated_with = None;
-                run.terminate(Signal::KILL);
-            }
+        if st.kill_due(now) && exit_code(run.process.as_raw_handle()).is_none() {
+            st.escalated = true;
+            run.notify(TimeoutEvent::Signalling {
+                signal: Signal::KILL,
+            });
+            run.terminated_with = None;
+            run.terminate(Signal::KILL);
         }
-        let next = match (deadline, kill_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        if run.wait(next) {
+        if run.wait(st.next()) {
             break;
         }
     }
+    let LoopState {
+        timed_out,
+        escalated,
+        forwarded,
+        ..
+    } = st;
     let code = exit_code(run.process.as_raw_handle()).unwrap_or(0);
     let status = match run.terminated_with {
         Some(signal) if code == exit_code_for(signal) => CommandStatus {
