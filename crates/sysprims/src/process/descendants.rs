@@ -183,7 +183,7 @@ mod tests {
     use super::*;
 
     fn node(pid: u32, ppid: u32, depth: u32) -> TreeNode {
-        let mut process = crate::sys::process::empty_info(pid);
+        let mut process = crate::process::ProcessInfo::empty(pid);
         process.ppid = ppid;
         TreeNode { depth, process }
     }

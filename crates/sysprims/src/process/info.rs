@@ -94,6 +94,35 @@ pub struct ProcessInfo {
 }
 
 impl ProcessInfo {
+    /// `pid` with every other field empty (zero, `None`, `Unknown`): what a backend fills in.
+    #[cfg_attr(all(target_os = "linux", not(test)), allow(dead_code))]
+    pub(crate) fn empty(pid: u32) -> Self {
+        ProcessInfo {
+            pid,
+            ppid: 0,
+            pgid: 0,
+            sid: 0,
+            name: String::new(),
+            uid: 0,
+            user: None,
+            state: ProcessState::Unknown,
+            kernel_thread: false,
+            cpu_percent: 0.0,
+            memory_kb: 0,
+            thread_count: 0,
+            elapsed_ms: 0,
+            start_time_unix_ms: None,
+            start_time_boot_ticks: None,
+            boot_id: None,
+            pidfs_inode: None,
+            exe_path: None,
+            exe_deleted: false,
+            cmdline: Vec::new(),
+            cmdline_base64: None,
+            env: None,
+        }
+    }
+
     /// The identity to store for this process and hand to the guards later
     /// ([`signal_if`](crate::signal_if), [`verify_identity`](crate::verify_identity),
     /// [`TerminateTreeConfig::require_identity`](crate::TerminateTreeConfig::require_identity)):
@@ -315,7 +344,7 @@ mod tests {
 
     #[test]
     fn cmdline_is_lossless_for_non_utf8() {
-        let mut info = crate::sys::process::empty_info(1);
+        let mut info = ProcessInfo::empty(1);
         let raw: [&[u8]; 3] = [b"prog", b"caf\xe9", b"ok"];
         info.set_cmdline(raw.iter().copied());
         assert_eq!(info.cmdline, vec!["prog", "caf\u{fffd}", "ok"]);

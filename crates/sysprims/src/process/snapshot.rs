@@ -384,7 +384,7 @@ mod tests {
     use super::*;
 
     fn proc(pid: u32, name: &str) -> ProcessInfo {
-        let mut p = crate::sys::process::empty_info(pid);
+        let mut p = crate::process::ProcessInfo::empty(pid);
         p.name = name.into();
         p
     }

@@ -86,11 +86,6 @@ pub(crate) mod process {
     pub(crate) fn capture_identity(_pid: Pid) -> Result<ProcessIdentity> {
         unsupported()
     }
-
-    #[cfg(test)]
-    pub(crate) fn empty_info(_pid: u32) -> ProcessInfo {
-        unimplemented!("tests run on Linux")
-    }
 }
 
 /// The signal facade, with the Linux backend's signatures.

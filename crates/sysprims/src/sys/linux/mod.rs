@@ -309,33 +309,4 @@ pub(crate) mod process {
             pidfs_inode,
         })
     }
-
-    /// A `ProcessInfo` with every field empty, for tests.
-    #[cfg(test)]
-    pub(crate) fn empty_info(pid: u32) -> ProcessInfo {
-        ProcessInfo {
-            pid,
-            ppid: 0,
-            pgid: 0,
-            sid: 0,
-            name: String::new(),
-            uid: 0,
-            user: None,
-            state: crate::process::ProcessState::Unknown,
-            kernel_thread: false,
-            cpu_percent: 0.0,
-            memory_kb: 0,
-            thread_count: 0,
-            elapsed_ms: 0,
-            start_time_unix_ms: None,
-            start_time_boot_ticks: None,
-            boot_id: None,
-            pidfs_inode: None,
-            exe_path: None,
-            exe_deleted: false,
-            cmdline: Vec::new(),
-            cmdline_base64: None,
-            env: None,
-        }
-    }
 }

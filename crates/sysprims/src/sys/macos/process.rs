@@ -412,7 +412,7 @@ impl Reader {
         let bsd = bsd_info(pid)?;
         let state = parse::process_state(&bsd);
         let kernel = pid == 0 || bsd.is_system();
-        let mut info = empty(pid);
+        let mut info = ProcessInfo::empty(pid);
         info.ppid = bsd.ppid;
         info.pgid = bsd.pgid;
         info.name = String::from_utf8_lossy(&bsd.name).into_owned();
@@ -585,37 +585,4 @@ pub(crate) fn capture_identity(pid: Pid) -> Result<ProcessIdentity> {
         "capture identity",
         pid.get(),
     ))
-}
-
-fn empty(pid: u32) -> ProcessInfo {
-    ProcessInfo {
-        pid,
-        ppid: 0,
-        pgid: 0,
-        sid: 0,
-        name: String::new(),
-        uid: 0,
-        user: None,
-        state: ProcessState::Unknown,
-        kernel_thread: false,
-        cpu_percent: 0.0,
-        memory_kb: 0,
-        thread_count: 0,
-        elapsed_ms: 0,
-        start_time_unix_ms: None,
-        start_time_boot_ticks: None,
-        boot_id: None,
-        pidfs_inode: None,
-        exe_path: None,
-        exe_deleted: false,
-        cmdline: Vec::new(),
-        cmdline_base64: None,
-        env: None,
-    }
-}
-
-/// A `ProcessInfo` with every field empty, for tests.
-#[cfg(test)]
-pub(crate) fn empty_info(pid: u32) -> ProcessInfo {
-    empty(pid)
 }
