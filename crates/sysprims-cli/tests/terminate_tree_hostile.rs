@@ -63,7 +63,7 @@ fn a_sigkilled_terminate_tree_never_leaves_the_job_frozen() {
     let (report_read, report_write) = pipe();
     let script = r#"m=$1
 i=0; while [ $i -lt 100 ]; do sleep 1000 0.$m & i=$((i+1)); done
-sh -c 'trap "echo got-term" TERM; while :; do sleep 1 0.$1; done' "trapper-$m" "$m" &
+sh -c 'trap "echo got-term" TERM; echo trapping; while :; do sleep 1 0.$1; done' "trapper-$m" "$m" &
 trap "" TERM
 echo up
 wait"#;
@@ -94,7 +94,9 @@ wait"#;
     let mut reports = std::fs::File::from(report_read);
     let mut seen = String::new();
     let mut buf = [0u8; 256];
-    while !seen.contains("up") {
+    // Both shells ready: the outer one ignores TERM, the trapper has its trap (a TERM before
+    // it would end the trapper, the outer shell's wait would return, and the job with it).
+    while !(seen.contains("up") && seen.contains("trapping")) {
         let n = reports.read(&mut buf).unwrap();
         assert!(n > 0, "the job closed its stdout: {seen}");
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));

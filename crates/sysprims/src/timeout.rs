@@ -408,6 +408,31 @@ pub(crate) struct LoopState {
     signal: Signal,
 }
 
+/// How a run ended, from what its loop saw: a timeout (the deadline passed, or a cancel) with
+/// the signal sent and whether KILL was needed, or a completion.
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "macos", windows)),
+    allow(dead_code)
+)]
+pub(crate) fn outcome(
+    timed_out: bool,
+    escalated: bool,
+    signal_sent: Signal,
+    status: CommandStatus,
+    run: RunDetails,
+) -> TimeoutOutcome {
+    if timed_out {
+        TimeoutOutcome::TimedOut {
+            signal_sent,
+            escalated,
+            status,
+            run,
+        }
+    } else {
+        TimeoutOutcome::Completed { status, run }
+    }
+}
+
 impl TimeoutConfig {
     /// The kill delay, if there is one (`kill_after_ms` of 0 is none).
     pub(crate) fn kill_after(&self) -> Option<Duration> {

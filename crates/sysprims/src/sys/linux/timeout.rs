@@ -26,7 +26,7 @@ use crate::signal::Signal;
 use crate::spawn::{ContainmentKind, SpawnInGroupConfig, TreeKillReliability};
 use crate::timeout::{
     CommandStatus, LoopState, RunDetails, TimeoutConfig, TimeoutControl, TimeoutEvent,
-    TimeoutOutcome, after,
+    TimeoutOutcome, after, outcome,
 };
 use crate::tree::DEFAULT_KILL_TIMEOUT_MS;
 
@@ -500,19 +500,13 @@ fn drive(
         warnings: std::mem::take(&mut run.warnings),
         usage,
     };
-    Ok(if timed_out {
-        TimeoutOutcome::TimedOut {
-            signal_sent: config.signal,
-            escalated,
-            status,
-            run: details,
-        }
-    } else {
-        TimeoutOutcome::Completed {
-            status,
-            run: details,
-        }
-    })
+    Ok(outcome(
+        timed_out,
+        escalated,
+        config.signal,
+        status,
+        details,
+    ))
 }
 
 /// Wait until the job has no process left but the command (a zombie), or `deadline`.

@@ -20,7 +20,7 @@ use crate::spawn::{ContainmentKind, SpawnInGroupConfig, TreeKillReliability};
 use crate::sys::unix::{decode_wait_status, killpg};
 use crate::timeout::{
     CommandStatus, LoopState, RunDetails, TimeoutConfig, TimeoutControl, TimeoutEvent,
-    TimeoutOutcome, after,
+    TimeoutOutcome, after, outcome,
 };
 use crate::tree::DEFAULT_KILL_TIMEOUT_MS;
 
@@ -276,17 +276,11 @@ pub(crate) fn run(
         elapsed_ms: start.elapsed().as_millis() as u64,
         warnings: std::mem::take(&mut run.warnings),
     };
-    Ok(if timed_out {
-        TimeoutOutcome::TimedOut {
-            signal_sent: config.signal,
-            escalated,
-            status,
-            run: details,
-        }
-    } else {
-        TimeoutOutcome::Completed {
-            status,
-            run: details,
-        }
-    })
+    Ok(outcome(
+        timed_out,
+        escalated,
+        config.signal,
+        status,
+        details,
+    ))
 }

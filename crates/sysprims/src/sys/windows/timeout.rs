@@ -28,7 +28,7 @@ use crate::signal::Signal;
 use crate::spawn::SpawnInGroupConfig;
 use crate::timeout::{
     CommandStatus, LoopState, RunDetails, TimeoutConfig, TimeoutControl, TimeoutEvent,
-    TimeoutOutcome, after,
+    TimeoutOutcome, after, outcome,
 };
 use crate::tree::DEFAULT_KILL_TIMEOUT_MS;
 
@@ -306,17 +306,11 @@ pub(crate) fn run(
         elapsed_ms: start.elapsed().as_millis() as u64,
         warnings: std::mem::take(&mut run.warnings),
     };
-    Ok(if timed_out {
-        TimeoutOutcome::TimedOut {
-            signal_sent: config.signal,
-            escalated,
-            status,
-            run: details,
-        }
-    } else {
-        TimeoutOutcome::Completed {
-            status,
-            run: details,
-        }
-    })
+    Ok(outcome(
+        timed_out,
+        escalated,
+        config.signal,
+        status,
+        details,
+    ))
 }
