@@ -358,7 +358,8 @@ fn foreground_still_ends_the_children() {
     fifo.expect(2);
     send(child.id(), libc::SIGALRM);
     assert_eq!(shown(wait_child(&mut child)), "exit 124");
-    assert!(m.pids().is_empty(), "survivors: {:?}", m.pids());
+    let left = m.survivors();
+    assert!(left.is_empty(), "survivors: {left:?}");
 }
 
 /// `--cleanup` ends what the command left running when it exits before the deadline;
@@ -397,7 +398,8 @@ fn cleanup_ends_leftovers_of_a_command_that_finished() {
         // The leaves carry the marker from their start (it is an argument of theirs
         // before and after their exec), and both have reported.
         if cleanup {
-            assert!(m.pids().is_empty(), "survivors: {:?}", m.pids());
+            let left = m.survivors();
+            assert!(left.is_empty(), "survivors: {left:?}");
         } else {
             assert_eq!(m.pids().len(), 2, "without --cleanup the leftovers live on");
         }

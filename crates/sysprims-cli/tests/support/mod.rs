@@ -174,6 +174,16 @@ impl Marked {
         marked_pids(&self.marker)
     }
 
+    /// The marked processes still running once those already ending have had up to 10 s to
+    /// finish (each waited for through a pidfd): a process killed a moment ago can still show
+    /// its command line while the kernel tears it down, and is not a survivor.
+    pub fn survivors(&self) -> BTreeSet<u32> {
+        self.pids()
+            .into_iter()
+            .filter(|&pid| !wait_gone(pid, Duration::from_secs(10)))
+            .collect()
+    }
+
     /// A bash script that reports on `fifo` and then becomes a `sleep` whose argv[0] is the
     /// marker: `bash LEAF MARKER FIFO [ignore-term]`.
     pub fn leaf(&self) -> PathBuf {
