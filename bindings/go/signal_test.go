@@ -50,8 +50,10 @@ func TestWaitPID(t *testing.T) {
 }
 
 // Any process can be waited for, not only children; its exit is seen (without its status).
+// Its parent never reaps it (the shell becomes a sleep), so the wait finds it, running or a
+// zombie, however late the goroutine starts.
 func TestWaitPIDNotAChild(t *testing.T) {
-	res, _, pids := spawnReady(t, SpawnInGroupConfig{}, `sleep 1000 & echo $! > "$1"; wait`)
+	res, _, pids := spawnReady(t, SpawnInGroupConfig{}, `sleep 1000 & echo $! > "$1"; exec sleep 1000`)
 	grandchild := testutil.OpenPidfd(t, pids[0])
 	done := make(chan *WaitPIDResult, 1)
 	go func() {
