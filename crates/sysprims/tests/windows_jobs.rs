@@ -150,6 +150,24 @@ fn helper_config(role: &str, ready: &Ready, out: &Path) -> SpawnInGroupConfig {
     config
 }
 
+/// A job of this test binary playing `role`, started from inside a helper (no ready event,
+/// no output file).
+fn role_config(role: &str) -> SpawnInGroupConfig {
+    SpawnInGroupConfig {
+        argv: vec![
+            std::env::current_exe()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+            "--exact".into(),
+            "helper".into(),
+        ],
+        env: [(ROLE.to_string(), role.to_string())].into_iter().collect(),
+        stdout: StdioConfig::Null,
+        ..Default::default()
+    }
+}
+
 fn set_event(name: &str) {
     let w = wide(name);
     // SAFETY: plain OpenEventW / SetEvent on a named event.
@@ -210,20 +228,8 @@ fn helper() {
         // A supervisor: start a job tied to this process's life, report its PID, stay.
         "owner" => {
             let job = spawn_in_group(&SpawnInGroupConfig {
-                argv: vec![
-                    std::env::current_exe()
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                    "--exact".into(),
-                    "helper".into(),
-                ],
-                env: [(ROLE.to_string(), "sleep".to_string())]
-                    .into_iter()
-                    .collect(),
-                stdout: StdioConfig::Null,
                 kill_on_parent_death: true,
-                ..Default::default()
+                ..role_config("sleep")
             })
             .expect("spawn_in_group");
             std::fs::write(&out, job.pid.to_string()).unwrap();
@@ -233,22 +239,7 @@ fn helper() {
         // A supervisor that is itself a job: start a job from inside it, report the inner
         // job's first PID and reliability, stay.
         "nester" => {
-            let job = spawn_in_group(&SpawnInGroupConfig {
-                argv: vec![
-                    std::env::current_exe()
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                    "--exact".into(),
-                    "helper".into(),
-                ],
-                env: [(ROLE.to_string(), "sleep".to_string())]
-                    .into_iter()
-                    .collect(),
-                stdout: StdioConfig::Null,
-                ..Default::default()
-            })
-            .expect("spawn_in_group inside a job");
+            let job = spawn_in_group(&role_config("sleep")).expect("spawn_in_group inside a job");
             let reliability = serde_json::to_string(&job.tree_kill_reliability).unwrap();
             std::fs::write(&out, format!("{}\n{reliability}", job.pid)).unwrap();
             set_event(&event);
@@ -257,22 +248,7 @@ fn helper() {
         // A spawner that leaves: start a detached job (the default: it outlives its
         // spawner), report the job's PIDs, and exit.
         "spawner" => {
-            let job = spawn_in_group(&SpawnInGroupConfig {
-                argv: vec![
-                    std::env::current_exe()
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                    "--exact".into(),
-                    "helper".into(),
-                ],
-                env: [(ROLE.to_string(), "breakaway".to_string())]
-                    .into_iter()
-                    .collect(),
-                stdout: StdioConfig::Null,
-                ..Default::default()
-            })
-            .expect("spawn_in_group");
+            let job = spawn_in_group(&role_config("breakaway")).expect("spawn_in_group");
             assert_eq!(job.tree_kill_reliability, TreeKillReliability::Guaranteed);
             // The job's first process reports through the same event and file: wait for it,
             // then add the first process's PID.
